@@ -1,0 +1,123 @@
+"""What every simulator returns: a recorded trajectory of W measured against the closed form, and final W."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from theory.predictions import ClosedForm
+
+
+class Recorder:
+    """Measures W (numpy, V x d) against one target: singular values, error, loss, rank, overlap.
+
+    The factorisation error uses ||WW^T - M||^2 = ||W^T W||^2 - 2 tr(W^T M W) + ||M||^2, so no
+    V x V temporary is formed.
+    """
+
+    def __init__(self, prediction: ClosedForm):
+        self.prediction = prediction
+        self.target_sq = prediction.spectrum.frobenius_sq
+        self.learned = prediction.learned_modes
+        self.half_heights = prediction.learned_eigenvalues / 2
+        self.directions = prediction.learned_directions
+        self.times: list[float] = []
+        self.singular_values: list[np.ndarray] = []
+        self.errors: list[float] = []
+        self.ranks: list[int] = []
+        self.overlaps: list[float] = []
+
+    def measure(self, time: float, w: np.ndarray, mw: np.ndarray | None = None) -> None:
+        """Record W at flow time `time`; pass M W if the simulator already has it."""
+        w = np.asarray(w, dtype=np.float64)
+        if mw is None:
+            mw = self.prediction.target @ w
+        left, sv, _ = np.linalg.svd(w, full_matrices=False)
+        gram_small = w.T @ w
+        error = float(np.vdot(gram_small, gram_small) - 2.0 * np.vdot(w, mw) + self.target_sq)
+        sq = sv[: self.learned] ** 2
+        self.times.append(float(time))
+        self.singular_values.append(sv)
+        self.errors.append(max(error, 0.0))
+        self.ranks.append(int(np.count_nonzero(sq > self.half_heights)))
+        if self.learned:
+            overlap = np.linalg.norm(self.directions.T @ left[:, : self.learned]) ** 2 / self.learned
+        else:
+            overlap = 1.0
+        self.overlaps.append(float(overlap))
+
+    def result(self, method: str, w: np.ndarray, device: str, converged: bool, diverged: bool,
+               **extra) -> "SimulationResult":
+        errors = np.asarray(self.errors)
+        return SimulationResult(
+            method=method,
+            times=np.asarray(self.times),
+            singular_values=np.asarray(self.singular_values).reshape(len(self.times), -1),
+            error=errors,
+            loss=0.25 * (errors - self.target_sq),
+            effective_rank=np.asarray(self.ranks, dtype=np.int64),
+            overlap=np.asarray(self.overlaps),
+            embeddings=np.asarray(w, dtype=np.float64),
+            eigenvalues=self.prediction.learned_eigenvalues.copy(),
+            converged=bool(converged),
+            diverged=bool(diverged),
+            device=device,
+            extra=extra,
+        )
+
+
+@dataclass
+class SimulationResult:
+    """A trajectory in gradient-flow time units and the final embeddings.
+
+    `loss` is the QWEM loss under Setting 3.1 with g = 1: (1/4) error - (1/4) ||M*||_F^2 (Theorem 1).
+    `overlap` is ||V_m^T U_m||_F^2 / m between M*'s learned eigenvectors and W's top-m left singular vectors.
+    """
+
+    method: str
+    times: np.ndarray            # (T,) flow time
+    singular_values: np.ndarray  # (T, d) descending
+    error: np.ndarray            # (T,) ||W W^T - M*||_F^2
+    loss: np.ndarray             # (T,)
+    effective_rank: np.ndarray   # (T,) #{k <= m : s_k^2 > lam_k / 2}
+    overlap: np.ndarray          # (T,)
+    embeddings: np.ndarray       # final W, (V, d) float64
+    eigenvalues: np.ndarray      # (m,) learned eigenvalues the steps are measured against
+    converged: bool
+    diverged: bool
+    device: str
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def final_error(self) -> float:
+        return float(self.error[-1])
+
+    def measured_step_times(self) -> np.ndarray:
+        """First time s_k^2 >= lam_k / 2 for each learned mode (NaN if never).
+
+        Between two recorded samples the crossing is located by linear interpolation of
+        log s_k^2, which is exact for the exponential growth that precedes each step.
+        """
+        sq = self.singular_values[:, : len(self.eigenvalues)] ** 2
+        out = np.full(len(self.eigenvalues), np.nan)
+        for k, lam in enumerate(self.eigenvalues):
+            above = np.flatnonzero(sq[:, k] >= lam / 2)
+            if above.size == 0:
+                continue
+            i = above[0]
+            if i == 0:
+                out[k] = self.times[0]
+                continue
+            lo, hi = np.log(sq[i - 1, k]), np.log(sq[i, k])
+            frac = (np.log(lam / 2) - lo) / (hi - lo) if hi > lo else 1.0
+            out[k] = self.times[i - 1] + frac * (self.times[i] - self.times[i - 1])
+        return out
+
+    def save(self, folder) -> None:
+        """Write trajectory.npz (times, singular_values, loss, error, effective_rank, overlap) and embeddings.npy."""
+        folder = Path(folder)
+        np.savez(folder / "trajectory.npz", times=self.times, singular_values=self.singular_values,
+                 loss=self.loss, error=self.error, effective_rank=self.effective_rank, overlap=self.overlap)
+        np.save(folder / "embeddings.npy", self.embeddings)

@@ -1,0 +1,1 @@
+"""The claims: property tests of THEORY.md, theory vs ODE vs simulation."""

@@ -1,0 +1,99 @@
+"""The target matrix M* (THEORY §1) and its relatives G, PMI and PPMI, from co-occurrence statistics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from theory.validation import InputError, as_real_matrix, check_symmetric
+
+
+@dataclass(frozen=True)
+class Cooccurrence:
+    """Validated corpus statistics: symmetric joint P_ij (sums to 1) and unigram P_i."""
+
+    joint: np.ndarray
+    unigram: np.ndarray
+
+    @property
+    def independent(self) -> np.ndarray:
+        """P_i P_j, the negative-sampling distribution."""
+        return np.outer(self.unigram, self.unigram)
+
+
+def cooccurrence(counts, unigram=None, name: str = "co-occurrence matrix") -> Cooccurrence:
+    """Normalise symmetric non-negative counts (or a joint distribution) into P_ij and P_i.
+
+    `unigram` defaults to the row sums of P (its marginals); if given it is normalised to sum to 1.
+    """
+    c = check_symmetric(as_real_matrix(counts, name), name)
+    if np.any(c < 0):
+        raise InputError(f"{name} has {int(np.count_nonzero(c < 0))} negative entries; counts must be >= 0")
+    rows = c.sum(axis=1)
+    empty = np.flatnonzero(rows <= 0)
+    if empty.size:
+        raise InputError(f"{name} has {empty.size} all-zero rows (first: row {int(empty[0])}); every word needs a context")
+    joint = c / c.sum()
+    joint = 0.5 * (joint + joint.T)
+    if unigram is None:
+        p = joint.sum(axis=1)
+    else:
+        p = np.asarray(unigram, dtype=np.float64)
+        if p.shape != (c.shape[0],):
+            raise InputError(f"unigram must have shape ({c.shape[0]},), got {p.shape}")
+        if not np.all(np.isfinite(p)) or np.any(p <= 0):
+            raise InputError("unigram probabilities must be finite and > 0")
+        p = p / p.sum()
+    return Cooccurrence(joint=joint, unigram=p)
+
+
+def _weights(stats: Cooccurrence, psi_pos, psi_neg, negatives: float):
+    v = stats.joint.shape[0]
+    psi_pos = np.ones((v, v)) if psi_pos is None else np.asarray(psi_pos, dtype=np.float64)
+    if psi_neg is None:
+        psi_neg = negatives * psi_pos
+    else:
+        psi_neg = np.asarray(psi_neg, dtype=np.float64)
+    for name, psi in (("psi_pos", psi_pos), ("psi_neg", psi_neg)):
+        if psi.shape != (v, v):
+            raise InputError(f"{name} must have shape ({v}, {v}), got {psi.shape}")
+        if not np.all(np.isfinite(psi)) or np.any(psi < 0):
+            raise InputError(f"{name} must be finite and >= 0")
+        check_symmetric(psi, name)
+    return psi_pos, psi_neg
+
+
+def weight_matrix(stats: Cooccurrence, psi_pos=None, psi_neg=None, negatives: float = 1.0) -> np.ndarray:
+    """G_ij = Psi+_ij P_ij + Psi-_ij P_i P_j, the per-entry weight of the quadratic loss."""
+    psi_pos, psi_neg = _weights(stats, psi_pos, psi_neg, negatives)
+    return psi_pos * stats.joint + psi_neg * stats.independent
+
+
+def target_matrix(stats: Cooccurrence, psi_pos=None, psi_neg=None, negatives: float = 1.0) -> np.ndarray:
+    """M*_ij = (Psi+ P_ij - Psi- P_i P_j) / (G_ij / 2).
+
+    Defaults: Psi+ = Psi- = 1 (any Psi+ = Psi- gives the same M*); `negatives` = k sets Psi- = k Psi+.
+    """
+    psi_pos, psi_neg = _weights(stats, psi_pos, psi_neg, negatives)
+    g = psi_pos * stats.joint + psi_neg * stats.independent
+    if np.any(g <= 0):
+        raise InputError(f"G = Psi+ P + Psi- P_i P_j vanishes at {int(np.count_nonzero(g <= 0))} entries; M* is undefined there")
+    m = (psi_pos * stats.joint - psi_neg * stats.independent) / (0.5 * g)
+    return 0.5 * (m + m.T)
+
+
+def setting31_weights(stats: Cooccurrence, g: float = 1.0) -> np.ndarray:
+    """Psi+ = Psi- = g / (P_ij + P_i P_j): the reweighting that makes G constant (Setting 3.1)."""
+    return g / (stats.joint + stats.independent)
+
+
+def pmi(stats: Cooccurrence) -> np.ndarray:
+    """PMI_ij = log(P_ij / (P_i P_j)); -inf where the pair never co-occurs."""
+    with np.errstate(divide="ignore"):
+        return np.log(stats.joint) - np.log(stats.independent)
+
+
+def ppmi(stats: Cooccurrence) -> np.ndarray:
+    """Positive PMI, max(PMI, 0) (zero where the pair never co-occurs)."""
+    return np.maximum(pmi(stats), 0.0)
