@@ -1,0 +1,165 @@
+"""Full-batch gradient descent on the QWEM/Setting-3.1 objective in PyTorch, recorded in gradient-flow time.
+
+The map is W <- W - lr * 1/2 (W W^T - M*) W: one step is a forward-Euler step of the flow
+dW/dt = -1/2 (W W^T - M*) W of size lr, so step n sits at flow time t = lr * n (THEORY §4: GD follows
+the flow with an O(lr) delay and converges iff lr * lam_1 < 2).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from sims.device import resolve_device, resolve_dtype
+from sims.ode import check_initial, gram_gap, is_converged
+from sims.trajectory import Recorder, SimulationResult
+from theory.predictions import ClosedForm
+from theory.validation import InputError, check_positive
+
+TARGET_RECORDS = 500
+# Under the flow d||W||^2/dt <= lam_1 ||W||^2 - ||W||^4 / d, so ||W||_F^2 never exceeds
+# max(||W(0)||_F^2, d lam_1); GD overshoot (period-2 orbit, ...) stays within a small factor of
+# that. Beyond DIVERGENCE_FACTOR times it the iteration has escaped (growth is then cubic per step).
+DIVERGENCE_FACTOR = 100.0
+
+
+def default_record_every(steps: int) -> int:
+    """Record every k-th step so that a run has about TARGET_RECORDS records (between 400 and 1000)."""
+    return max(1, steps // TARGET_RECORDS)
+
+
+def norm_bound(prediction: ClosedForm, initial: np.ndarray) -> float:
+    """||W||_F^2 above which a run counts as diverged: DIVERGENCE_FACTOR * max(||W(0)||^2, d lam_1, lam_1)."""
+    top = max(float(prediction.eigenvalues[0]), 0.0)
+    scale = max(float(np.sum(np.asarray(initial, dtype=np.float64) ** 2)), prediction.dim * top, top)
+    if scale == 0.0:  # W(0) = 0 and M* <= 0: nothing can grow; any finite W is fine
+        scale = 1.0
+    return DIVERGENCE_FACTOR * scale
+
+
+class GradientDescent:
+    """In-place full-batch GD state on one device: W, the target, and preallocated V x d buffers.
+
+    `prepare()` computes M* W, W^T W and the gradient for the current W (M* W stays in
+    `target_times_w` so the recorder can reuse it); `update()` then moves W. `step()` does both.
+    Only V x d and d x d temporaries are formed.
+    """
+
+    def __init__(self, target: torch.Tensor, initial: torch.Tensor, lr: float):
+        self.target = target
+        self.w = initial.clone()
+        self.half_lr = 0.5 * float(lr)
+        self.target_times_w = torch.empty_like(self.w)
+        self.gradient = torch.empty_like(self.w)
+        self.gram = torch.empty((self.w.shape[1], self.w.shape[1]), dtype=self.w.dtype, device=self.w.device)
+
+    @torch.no_grad()
+    def prepare(self) -> None:
+        torch.mm(self.target, self.w, out=self.target_times_w)
+        torch.mm(self.w.T, self.w, out=self.gram)
+        torch.mm(self.w, self.gram, out=self.gradient)      # (W W^T) W = W (W^T W)
+        self.gradient.sub_(self.target_times_w)              # (W W^T - M*) W
+
+    @torch.no_grad()
+    def update(self) -> None:
+        self.w.add_(self.gradient, alpha=-self.half_lr)
+
+    def step(self) -> None:
+        self.prepare()
+        self.update()
+
+    @torch.no_grad()
+    def squared_norm(self) -> float:
+        """||W||_F^2 of the current W (a V x d reduction; syncs a GPU)."""
+        return float(torch.sum(self.w * self.w))
+
+
+def run_gd(prediction: ClosedForm, initial: np.ndarray, lr: float, steps: int, *, record_every: int | None = None,
+           dtype: str = "float64", device: str = "auto", check_every: int | None = None,
+           progress: bool = False) -> SimulationResult:
+    """Full-batch GD W <- W - lr 1/2 (W W^T - M*) W for `steps` steps from W(0); flow time t = lr * steps.
+
+    Records step 0, every `record_every`-th step (default: steps // 500, so 400-1000 records) and the
+    last step. Divergence (non-finite W, or ||W||_F^2 beyond `norm_bound`) is checked at every record and
+    every `check_every` steps (default 1 on CPU, 16 on CUDA where each check syncs); the run then stops,
+    is marked diverged, and returns the last checked finite W: the result never holds NaNs.
+    lr * lam_1 >= 2 is reported as not converged with the reason in extra["reason"] (the minimiser is
+    linearly unstable there: THEORY §4). Deterministic on CPU: the same input gives a bit-identical result.
+    """
+    lr = check_positive(lr, "learning rate")
+    if isinstance(steps, bool) or int(steps) != steps or int(steps) < 1:
+        raise InputError(f"steps must be an integer >= 1, got {steps!r}")
+    steps = int(steps)
+    record_every = default_record_every(steps) if record_every is None else int(record_every)
+    if record_every < 1:
+        raise InputError(f"record_every must be >= 1, got {record_every}")
+    w0 = check_initial(prediction, initial)
+    torch_device = resolve_device(device)
+    torch_dtype = resolve_dtype(dtype)
+    check_every = (1 if torch_device.type == "cpu" else 16) if check_every is None else max(1, int(check_every))
+    bound = norm_bound(prediction, w0)
+
+    with torch.no_grad():
+        target = torch.as_tensor(prediction.target, dtype=torch_dtype, device=torch_device)
+        state = GradientDescent(target, torch.as_tensor(w0, dtype=torch_dtype, device=torch_device), lr)
+        recorder = Recorder(prediction)
+        safe_w = state.w.clone()          # last W checked finite and bounded
+        safe_step, last_recorded = 0, -1
+        diverged, reason = False, ""
+        bar = _progress_bar(steps, progress)
+        try:
+            for n in range(steps + 1):
+                record = n % record_every == 0 or n == steps
+                if record or n % check_every == 0:
+                    norm_sq = state.squared_norm()
+                    if not math.isfinite(norm_sq) or norm_sq > bound:
+                        diverged = True
+                        what = f"||W||_F^2 = {norm_sq:.3g} exceeds {bound:.3g}" if math.isfinite(norm_sq) \
+                            else "W became non-finite"
+                        reason = f"diverged at step {n} (flow time {lr * n:.6g}): {what}"
+                        break
+                    safe_w.copy_(state.w)
+                    safe_step = n
+                state.prepare()
+                if record:
+                    # Reuse the step's M* W (no extra V x V x d product per record); in float32 the
+                    # recorded error is then good to ~1e-7 ||M*||_F^2, the precision of the run itself.
+                    recorder.measure(lr * n, _numpy(state.w), _numpy(state.target_times_w))
+                    last_recorded = n
+                if n == steps:
+                    break
+                state.update()
+                if bar is not None:
+                    bar.update(1)
+        finally:
+            if bar is not None:
+                bar.close()
+        final = _numpy(safe_w)
+    if last_recorded != safe_step:  # stopped by divergence: record the last finite W as the final state
+        recorder.measure(lr * safe_step, final)
+
+    lr_lambda = lr * float(prediction.eigenvalues[0])
+    gap = gram_gap(prediction, final)
+    converged = not diverged and lr_lambda < 2.0 and is_converged(prediction, final)
+    if not diverged and lr_lambda >= 2.0:
+        reason = (f"lr * lam_1 = {lr_lambda:.4g} >= 2: the minimiser is linearly unstable under GD "
+                  "(period-2 oscillation just above 2, irregular further above; THEORY §4)")
+    elif not diverged and not converged:
+        reason = f"not at the minimiser after {steps} steps: ||WW^T - G*||_F = {gap:.3g} lam_m"
+    return recorder.result("gd", final, device=str(torch_device), converged=converged, diverged=diverged,
+                           lr=lr, steps=steps, steps_run=safe_step, flow_time=lr * safe_step, dtype=dtype,
+                           record_every=record_every, lr_times_lambda1=lr_lambda, gram_gap=gap, reason=reason)
+
+
+def _numpy(tensor: torch.Tensor) -> np.ndarray:
+    return tensor.detach().to("cpu", torch.float64).numpy()
+
+
+def _progress_bar(total: int, enabled: bool):
+    if not enabled:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="step", desc="gd", leave=False)
