@@ -1,0 +1,331 @@
+"""Pair-sampled minibatch SGD on the QWEM or SGNS loss: word2vec's own training loop, measured in flow time.
+
+One step (THEORY §1, §4)
+------------------------
+Each step draws `batch` positive pairs (i, j) ~ P_ij and n = round(k * batch) negative pairs
+i ~ P_i, j ~ P_j independently (k = `negatives`), and takes the minibatch loss
+
+    L̂(W) = (1/batch) Σ_pos Ψ_ij ℓ⁺(x_ij) + (k/n) Σ_neg Ψ_ij ℓ⁻(x_ij),    x_ij = w_iᵀ w_j
+
+(untied: x_ij = w_iᵀ w'_j) with qwem ℓ^±(x) = x²/4 ∓ x, sgns ℓ⁺(x) = log(1+e^{−x}),
+ℓ⁻(x) = log(1+e^{x}). Each positive term has expectation E_{P_ij}[Ψ ℓ⁺] and each negative term
+k E_{P_iP_j}[Ψ ℓ⁻], so E[L̂] = L(W) with Ψ⁺ = Ψ, Ψ⁻ = kΨ exactly as in THEORY §1 and
+`theory.target.target_matrix(stats, Ψ, negatives=k)`, and since L̂ is linear in the sampled
+terms, E[∇L̂] = ∇L: the estimate is unbiased for any batch. The step is W ← W − lr ∇L̂.
+
+Ψ = "setting31" is Ψ_ij = 1/(P_ij + k P_i P_j), so G = Ψ⁺P + Ψ⁻P_iP_j ≡ 1 (Setting 3.1, g = 1;
+for k = 1 this is 1/(P_ij + P_iP_j)). It is looked up per sampled pair from the one V x V table
+of P_ij, so no V x V Ψ is built. "uniform" is Ψ = 1; an array is any symmetric non-negative V x V Ψ.
+
+Step -> flow-time map (THEORY §4)
+---------------------------------
+With A_ij = ∂L/∂x_ij = Ψ⁺P_ij(x/2 − 1) + Ψ⁻P_iP_j(x/2 + 1) = ½ G_ij (x_ij − M*_ij):
+tied, ∇L = (A + Aᵀ) W = (G ∘ (WWᵀ − M*)) W; under Setting 3.1 with G ≡ g this is
+g (WWᵀ − M*) W = 2g · ½(WWᵀ − M*) W, so the mean step W ← W − lr ∇L is the flow
+dW/dt = −½(WWᵀ − M*)W advanced by **Δt = 2 g lr per step** (g = 1 for "setting31").
+Untied, ∇_W L = A W' = g · ½(WW'ᵀ − M*) W' and ∇_W' L = Aᵀ W, so **Δt = g lr per step**: starting
+from W = W', the mean dynamics keep W = W' and are then exactly the tied flow at half the speed
+per step. When G is not constant there is no exact flow time; we use g = mean_ij G_ij, the
+average weight (exact whenever G is constant). `result.times` = steps × Δt, and Δt is in
+`extra["flow_time_per_step"]`. Euler discretisation delays each step by a relative O(Δt λ/2).
+
+Variance (documented choice)
+----------------------------
+We keep word2vec's sampler (positives from P_ij, negatives from P_iP_j, Ψ as per-pair weight),
+not an importance-sampling variant, because it is the training loop the theory is about. Under
+Setting 3.1 each pair's weight is 1/(P_ij + kP_iP_j) ≈ V²/(1+k) for near-uniform statistics, so the
+sampled M̂ has per-entry noise of variance ~V²/batch and the relative gradient noise per step is
+about V / (λ √batch); the caller controls it with `batch` and `lr`. Measured at V = 20, d = 3,
+batch 4096, lr = 0.002 (flow step 0.004): step times within ~0.5 % (mode 1) to ~2.5 % (sd, mode 3,
+λ ≈ 1.5) of GD from the same W(0); the slow modes' spread shrinks more slowly than 1/√batch, since
+noise injected while a mode is still tiny acts as extra initialisation, and τ_k depends on
+ln r_k². A variance-reducing unbiased alternative would sample pairs from the mixture
+(P_ij + kP_iP_j)/(1+k) with per-pair coefficient ∝ (x − M*_ij) (the ±1 terms cancel); it is not
+used, so that the simulator is word2vec's loop. For Zipfian statistics the rarest pairs carry
+weights up to 1/(kP_iP_j); SGD stays unbiased but needs a larger batch or smaller lr to track the
+flow as tightly.
+
+Tied weights by default. Untied: W and W' both start from `initial` (identical, hence balanced,
+WᵀW = W'ᵀW', small init); the result's embeddings and recorded singular values are those of W, and
+W' is returned in `extra["context_embeddings"]`. Sampling runs on the chosen device from a
+torch.Generator seeded with `seed`; on CPU the same seed gives bit-identical results (CUDA's
+index_add_ uses atomics, so float rounding order may differ run to run there). A non-finite W
+stops the run with diverged=True and the last finite W is returned (never NaNs). `converged` means
+every learned mode is past half height (effective rank = m): SGD's stationary noise floor keeps the
+Gram above the GD/ODE `converged_gram` tolerance, so its distance is reported in extra["gram_gap"].
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from sims.device import resolve_device, resolve_dtype
+from sims.ode import gram_gap
+from sims.trajectory import Recorder, SimulationResult
+from theory.predictions import ClosedForm
+from theory.target import Cooccurrence
+from theory.validation import InputError, as_real_matrix, check_positive, check_symmetric
+
+LOSSES = ("qwem", "sgns")
+PSI_NAMES = ("setting31", "uniform")
+DEFAULT_SAMPLES = 400       # recorded points when record_every is None
+FINITE_CHECK_EVERY = 32     # steps between divergence checks (each check syncs a GPU)
+# The prediction's M* must be the target this loss implies; a mismatch means the caller built
+# them with different negatives or Psi. Compared on a sample of rows, relative to max(1, |M*|).
+TARGET_MISMATCH = 1e-6
+TARGET_CHECK_ROWS = 64
+
+
+@dataclass
+class PairBatch:
+    """One minibatch: pair indices, per-pair weight (Ψ times the 1/batch or k/n factor) and sign ∓1."""
+
+    rows: torch.Tensor      # i, (B + n,) int64
+    cols: torch.Tensor      # j, (B + n,) int64
+    weights: torch.Tensor   # (B + n,) working dtype
+    signs: torch.Tensor     # (B + n,) -1 for positives (ℓ⁺), +1 for negatives (ℓ⁻)
+
+
+class PairObjective:
+    """The sampled QWEM/SGNS objective on one device: draws minibatches and returns L̂ and ∇L̂.
+
+    Holds the float64 cumulative distribution of P_ij (for sampling, V²) and, for "setting31",
+    P_ij itself in the working dtype (for per-pair Ψ); an array Ψ is held instead of P_ij.
+    """
+
+    def __init__(self, stats: Cooccurrence, *, batch: int = 4096, loss: str = "qwem",
+                 negatives: float = 1.0, psi="setting31", dtype: str = "float32", device: str = "auto"):
+        if not isinstance(stats, Cooccurrence):
+            raise InputError("stats must be a theory.target.Cooccurrence (use theory.target.cooccurrence)")
+        self.size = v = stats.joint.shape[0]
+        self.batch = _positive_int(batch, "batch")
+        if loss not in LOSSES:
+            raise InputError(f"loss must be one of {', '.join(LOSSES)}, got {loss!r}")
+        self.loss = loss
+        self.negatives = check_positive(negatives, "negatives")
+        self.negative_count = int(round(self.negatives * self.batch))
+        if self.negative_count < 1:
+            raise InputError(f"negatives * batch = {self.negatives * self.batch:g} rounds to no negative pairs")
+        self.dtype = resolve_dtype(dtype)
+        self.device = resolve_device(device)
+
+        joint = np.asarray(stats.joint, dtype=np.float64)
+        unigram = np.asarray(stats.unigram, dtype=np.float64)
+        if isinstance(psi, str):
+            if psi not in PSI_NAMES:
+                raise InputError(f"psi must be one of {', '.join(PSI_NAMES)} or a V x V array, got {psi!r}")
+            self.psi_name = psi
+            psi_array = None
+        else:
+            psi_array = check_symmetric(as_real_matrix(psi, "psi"), "psi")
+            if psi_array.shape != (v, v):
+                raise InputError(f"psi must have shape ({v}, {v}) to match the statistics, got {psi_array.shape}")
+            if np.any(psi_array < 0):
+                raise InputError(f"psi has {int(np.count_nonzero(psi_array < 0))} negative entries; weights must be >= 0")
+            self.psi_name = "array"
+        self._psi_array = psi_array
+        self._joint = joint
+        self._unigram = unigram
+
+        # Sampling tables: float64 cumulative sums so that pairs of probability ~1e-12 are still drawn
+        # at their own rate (a float32 cumsum of V² terms has absolute resolution ~1e-7).
+        self.pair_cdf = torch.as_tensor(np.cumsum(joint.ravel()), device=self.device)
+        self.word_cdf = torch.as_tensor(np.cumsum(unigram), device=self.device)
+        self.unigram = torch.as_tensor(unigram, dtype=self.dtype, device=self.device)
+        if self.psi_name == "setting31":
+            self.lookup = torch.as_tensor(joint.ravel(), dtype=self.dtype, device=self.device)
+        elif self.psi_name == "array":
+            self.lookup = torch.as_tensor(psi_array.ravel(), dtype=self.dtype, device=self.device)
+        else:
+            self.lookup = None
+        self.mean_weight = self._mean_weight()
+        # Per-pair factors that are the same in every minibatch: 1/batch or k/n, and the ℓ∓ sign.
+        b, n = self.batch, self.negative_count
+        self.scale = torch.cat([torch.full((b,), 1.0 / b, dtype=self.dtype, device=self.device),
+                                torch.full((n,), self.negatives / n, dtype=self.dtype, device=self.device)])
+        self.signs = torch.cat([torch.full((b,), -1.0, dtype=self.dtype, device=self.device),
+                                torch.ones(n, dtype=self.dtype, device=self.device)])
+
+    def _mean_weight(self) -> float:
+        """g = mean_ij G_ij, G = Ψ(P_ij + k P_iP_j): exactly 1 for setting31, (1+k)/V² for uniform."""
+        k, v = self.negatives, self.size
+        if self.psi_name == "setting31":
+            return 1.0
+        if self.psi_name == "uniform":
+            return (self._joint.sum() + k * self._unigram.sum() ** 2) / v ** 2
+        g = self._psi_array * (self._joint + k * np.outer(self._unigram, self._unigram))
+        return float(g.mean())
+
+    def target_rows(self, rows: np.ndarray) -> np.ndarray:
+        """M*_ij = (Ψ⁺P − Ψ⁻P_iP_j) / (½G) for the given rows (the target this objective implies)."""
+        k = self.negatives
+        joint = self._joint[rows]
+        independent = k * np.outer(self._unigram[rows], self._unigram)
+        if self.psi_name == "setting31":
+            psi = 1.0 / (joint + independent)
+        elif self.psi_name == "uniform":
+            psi = np.ones_like(joint)
+        else:
+            psi = self._psi_array[rows]
+        g = psi * (joint + independent)
+        if np.any(g <= 0):
+            raise InputError("G = Ψ(P_ij + k P_iP_j) vanishes for some pair; M* is undefined there")
+        return (psi * (joint - independent)) / (0.5 * g)
+
+    def check_prediction(self, prediction: ClosedForm) -> None:
+        """Raise InputError unless prediction.target is the M* this objective's expectation implies."""
+        if not isinstance(prediction, ClosedForm):
+            raise InputError("prediction must be a theory.predictions.ClosedForm (use closed_form(target, dim))")
+        if prediction.size != self.size:
+            raise InputError(f"prediction is for V={prediction.size} but the statistics have V={self.size}")
+        rows = np.arange(self.size)
+        if self.size > TARGET_CHECK_ROWS:
+            rows = np.sort(np.random.default_rng(0).choice(self.size, TARGET_CHECK_ROWS, replace=False))
+        implied = self.target_rows(rows)
+        gap = float(np.max(np.abs(implied - prediction.target[rows])))
+        if gap > TARGET_MISMATCH * max(1.0, float(np.max(np.abs(implied)))):
+            raise InputError(f"prediction.target is not the M* implied by the statistics, psi={self.psi_name} and "
+                             f"negatives={self.negatives:g} (max gap {gap:.3g}); build it with the same settings")
+
+    def generator(self, seed: int) -> torch.Generator:
+        gen = torch.Generator(device=self.device)
+        gen.manual_seed(seed)
+        return gen
+
+    def sample(self, gen: torch.Generator) -> PairBatch:
+        """Draw `batch` positives ~ P_ij and round(k batch) negatives ~ P_i P_j by inverse-CDF search."""
+        v, b, n = self.size, self.batch, self.negative_count
+        u = torch.rand(b + 2 * n, generator=gen, dtype=torch.float64, device=self.device)
+        flat = torch.searchsorted(self.pair_cdf, u[:b] * self.pair_cdf[-1], right=True).clamp_(max=v * v - 1)
+        neg = torch.searchsorted(self.word_cdf, u[b:] * self.word_cdf[-1], right=True).clamp_(max=v - 1)
+        rows = torch.cat([flat // v, neg[:n]])
+        cols = torch.cat([flat % v, neg[n:]])
+        return PairBatch(rows, cols, self.scale * self.pair_weights(rows, cols), self.signs)
+
+    def pair_weights(self, rows: torch.Tensor, cols: torch.Tensor) -> torch.Tensor:
+        """Ψ_ij for each sampled pair, looked up without forming a V x V Ψ."""
+        if self.psi_name == "uniform":
+            return torch.ones(rows.shape, dtype=self.dtype, device=self.device)
+        flat = rows * self.size + cols
+        if self.psi_name == "array":
+            return self.lookup[flat]
+        return 1.0 / (self.lookup[flat] + self.negatives * self.unigram[rows] * self.unigram[cols])
+
+    def pair_terms(self, x: torch.Tensor, signs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """ℓ(x) and dℓ/dx per pair; sign −1 is a positive (ℓ⁺), +1 a negative (ℓ⁻)."""
+        if self.loss == "qwem":
+            return x * x / 4 + signs * x, x / 2 + signs
+        # log(1 + e^{s x}) and its derivative s σ(s x), both stable for any x.
+        sx = signs * x
+        return torch.nn.functional.softplus(sx), signs * torch.sigmoid(sx)
+
+    def gradient(self, w: torch.Tensor, context: torch.Tensor | None, pairs: PairBatch):
+        """(L̂, ∇_W L̂, ∇_W' L̂) on one minibatch; context None means tied (W' = W, no second gradient)."""
+        right = w if context is None else context
+        left_rows, right_rows = w.index_select(0, pairs.rows), right.index_select(0, pairs.cols)
+        x = (left_rows * right_rows).sum(dim=1)
+        value, slope = self.pair_terms(x, pairs.signs)
+        coeff = (pairs.weights * slope)[:, None]
+        loss = (pairs.weights * value).sum()
+        grad_w = torch.zeros_like(w).index_add_(0, pairs.rows, coeff * right_rows)
+        if context is None:
+            # x_ij = w_i . w_j depends on w_j too: the transposed term of (A + Aᵀ) W.
+            grad_w.index_add_(0, pairs.cols, coeff * left_rows)
+            return loss, grad_w, None
+        grad_c = torch.zeros_like(context).index_add_(0, pairs.cols, coeff * left_rows)
+        return loss, grad_w, grad_c
+
+
+def _positive_int(value, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise InputError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def run_sgd(stats: Cooccurrence, prediction: ClosedForm, initial: np.ndarray, lr: float, steps: int, *,
+            batch: int = 4096, loss: str = "qwem", negatives: float = 1.0, psi="setting31",
+            untied: bool = False, seed: int = 0, dtype: str = "float32", device: str = "auto",
+            record_every: int | None = None) -> SimulationResult:
+    """Run pair-sampled minibatch SGD from `initial` for `steps` steps; times in flow units (module doc)."""
+    objective = PairObjective(stats, batch=batch, loss=loss, negatives=negatives, psi=psi, dtype=dtype,
+                              device=device)
+    objective.check_prediction(prediction)
+    lr = check_positive(lr, "learning rate")
+    steps = _positive_int(steps, "steps")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise InputError(f"seed must be a non-negative integer, got {seed!r}")
+    record_every = max(1, steps // DEFAULT_SAMPLES) if record_every is None else _positive_int(record_every,
+                                                                                            "record_every")
+    if not isinstance(untied, bool):
+        raise InputError(f"untied must be True or False, got {untied!r}")
+    initial = np.asarray(initial, dtype=np.float64)
+    shape = (objective.size, prediction.dim)
+    if initial.shape != shape:
+        raise InputError(f"initial embeddings must have shape {shape}, got {initial.shape}")
+    if not np.all(np.isfinite(initial)):
+        raise InputError("initial embeddings contain non-finite entries")
+
+    step_time = (1.0 if untied else 2.0) * lr * objective.mean_weight
+    gen = objective.generator(int(seed))
+    w = torch.as_tensor(initial, dtype=objective.dtype, device=objective.device).clone()
+    context = w.clone() if untied else None
+    recorder = Recorder(prediction)
+    recorder.measure(0.0, initial)
+    recorded_steps = [0]
+    minibatch_losses = [np.nan]              # entry 0 filled with the first step's L̂(W(0)) below
+    loss_sum = torch.zeros((), dtype=torch.float64, device=objective.device)
+    since_record = 0
+    # (step, W, W', minibatch-loss sum and count since the last record) at the last finite check.
+    last_good = (0, w.clone(), None if context is None else context.clone(), 0.0, 0)
+    diverged = False
+
+    for step in range(1, steps + 1):
+        pairs = objective.sample(gen)
+        value, grad_w, grad_c = objective.gradient(w, context, pairs)
+        if step == 1:
+            minibatch_losses[0] = value
+        w.sub_(lr * grad_w)
+        if context is not None:
+            context.sub_(lr * grad_c)
+        loss_sum += value
+        since_record += 1
+        record = step % record_every == 0 or step == steps
+        if record or step % FINITE_CHECK_EVERY == 0:
+            finite = bool(torch.isfinite(w).all()) and (context is None or bool(torch.isfinite(context).all()))
+            if not finite:
+                diverged = True
+                break
+            last_good = (step, w.clone(), None if context is None else context.clone(), float(loss_sum), since_record)
+        if record:
+            recorder.measure(step * step_time, w.double().cpu().numpy())
+            recorded_steps.append(step)
+            minibatch_losses.append(float(loss_sum) / since_record)
+            loss_sum.zero_()
+            since_record = 0
+
+    if diverged:
+        # Roll back to the last W that passed the finite check and make sure it is recorded.
+        stop, w, context, good_sum, good_count = last_good
+        if recorded_steps[-1] != stop:
+            recorder.measure(stop * step_time, w.double().cpu().numpy())
+            recorded_steps.append(stop)
+            minibatch_losses.append(good_sum / good_count)
+    first = minibatch_losses[0]
+    minibatch_losses[0] = float(first) if isinstance(first, torch.Tensor) else first
+    final_w = w.double().cpu().numpy()
+    converged = (not diverged) and recorder.ranks[-1] == prediction.learned_modes
+    extra = {
+        "flow_time_per_step": step_time,
+        "steps_taken": recorded_steps[-1],
+        "recorded_steps": np.asarray(recorded_steps, dtype=np.int64),
+        "minibatch_loss": np.asarray(minibatch_losses, dtype=np.float64),
+        "lr": lr, "batch": objective.batch, "negatives": objective.negatives,
+        "negative_pairs": objective.negative_count, "loss": loss, "psi": objective.psi_name,
+        "untied": untied, "seed": int(seed), "dtype": dtype, "gram_gap": gram_gap(prediction, final_w),
+    }
+    if context is not None:
+        extra["context_embeddings"] = context.double().cpu().numpy()
+    return recorder.result("sgd", final_w, str(objective.device), converged, diverged, **extra)
