@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy.integrate import solve_ivp
 
+from tests.claims_support import assert_within
 from tests.strategies import joint_distributions, seeds, spectral_problems
 from theory.losses import qwem_loss
 from theory.predictions import closed_form, rank_one_minimiser
@@ -34,8 +35,8 @@ def test_square_completion_under_setting31(problem, dim, seed, g):
     loss = qwem_loss(w, stats, psi, psi)
     completed = g / 4 * np.sum((w @ w.T - m) ** 2) - g / 4 * np.sum(m ** 2)
     scale = g / 4 * (np.sum((w @ w.T - m) ** 2) + np.sum(m ** 2))
-    assert abs(loss - completed) <= tolerance("identity").value * scale, (
-        f"{problem}: QWEM loss {loss!r} != square completion {completed!r}")
+    assert_within(abs(loss - completed), "identity", scale=scale, predicted=completed, measured=loss,
+                  problem=f"{problem}, d={dim}, seed={seed}, g={g}", what="QWEM loss vs square completion")
 
 
 @pytest.mark.claim("P2", source="Proposition 2")
@@ -55,8 +56,10 @@ def test_weighted_square_completion(problem, dim, seed, negatives):
 
     w1, w2 = rng.standard_normal((2, problem.size, dim))
     scale = abs(qwem_loss(w1, stats, psi_pos, psi_neg)) + 0.25 * np.sum(g * m ** 2)
-    assert abs(gap(w1) - gap(w2)) <= tolerance("identity").value * scale
-    assert abs(gap(w1) + 0.25 * np.sum(g * m ** 2)) <= tolerance("identity").value * scale
+    assert_within(abs(gap(w1) - gap(w2)), "identity", scale=scale, predicted=gap(w1), measured=gap(w2),
+                  problem=problem, what="L(W) - 1/4 sum G (WW^T - M*)^2 at two random W")
+    assert_within(abs(gap(w1) + 0.25 * np.sum(g * m ** 2)), "identity", scale=scale,
+                  predicted=-0.25 * np.sum(g * m ** 2), measured=gap(w1), problem=problem, what="the constant")
 
 
 @pytest.mark.claim("P2-min", source="Proposition 2 (rank-one G)")
@@ -99,7 +102,8 @@ def test_target_bounds_and_pmi_relation(problem, zero_pairs, seed):
     assert np.all(m >= -2.0) and np.all(m < 2.0), f"M* range [{m.min()}, {m.max()}]"
     assert np.array_equal(m == -2.0, stats.joint == 0.0)
     seen = stats.joint > 0
-    assert relative(pmi(stats)[seen], 2 * np.arctanh(m[seen] / 2)) <= tolerance("identity").value
+    assert_within(relative(pmi(stats)[seen], 2 * np.arctanh(m[seen] / 2)), "identity", problem=problem,
+                  what="PMI vs 2 artanh(M*/2) on seen pairs")
 
 
 @pytest.mark.claim("M1-k", source="THEORY §1 (k negatives)")
@@ -108,7 +112,8 @@ def test_target_with_k_negatives(problem, negatives):
     """Psi- = k Psi+: M* = 2(P_ij - k P_i P_j)/(P_ij + k P_i P_j)."""
     stats = cooccurrence(problem.joint)
     p, q = stats.joint, negatives * stats.independent
-    assert relative(target_matrix(stats, negatives=negatives), 2 * (p - q) / (p + q)) <= tolerance("identity").value
+    assert_within(relative(target_matrix(stats, negatives=negatives), 2 * (p - q) / (p + q)), "identity",
+                  problem=f"{problem}, k={negatives}", what="target_matrix vs 2(P - kPP)/(P + kPP)")
 
 
 @pytest.mark.claim("MIN1", source="Theorem 1 (minimiser)")
@@ -121,9 +126,11 @@ def test_minimiser_is_truncation_by_value(problem, extra):
     order = np.argsort(values)[::-1][:dim]
     keep = np.clip(values[order], 0, None)
     expected = (vectors[:, order] * keep) @ vectors[:, order].T
-    assert relative(prediction.gram, expected) <= tolerance("eigen_truncation").value, problem
+    assert_within(relative(prediction.gram, expected), "eigen_truncation", problem=f"{problem}, d={dim}",
+                  what="Gram of the closed form vs dense eigh truncation")
     assert prediction.learned_modes == int(np.sum(np.asarray(problem.eigenvalues)[:dim] > 0))
-    assert relative(prediction.embeddings @ prediction.embeddings.T, expected) <= tolerance("eigen_truncation").value
+    assert_within(relative(prediction.embeddings @ prediction.embeddings.T, expected), "eigen_truncation",
+                  problem=f"{problem}, d={dim}", what="embeddings' Gram vs dense eigh truncation")
 
 
 @pytest.mark.claim("MIN2", source="Theorem 1 (negative eigenvalues never fitted)")
@@ -178,8 +185,8 @@ def test_minimiser_matches_numerical_minimisation(problem, seed):
                                      method="L-BFGS-B", options={"gtol": 1e-12, "ftol": 1e-15, "maxiter": 20000})
     w = result.x.reshape(problem.size, problem.dim)
     # The relative gaps >= 0.3 make the minimiser strict, so L-BFGS from a random start finds it.
-    assert relative(w @ w.T, prediction.gram) <= tolerance("numerical_minimiser").value, (
-        f"{problem}: numerical Gram differs from eigen-truncation by {relative(w @ w.T, prediction.gram):.2e}")
+    assert_within(relative(w @ w.T, prediction.gram), "numerical_minimiser", problem=f"{problem}, seed={seed}",
+                  what="L-BFGS Gram vs eigen-truncation")
 
 
 @pytest.mark.claim("PL1", source="THEORY §2 (plateaus)")
@@ -191,8 +198,12 @@ def test_plateau_errors(problem):
     for k in range(prediction.learned_modes + 1):
         w = prediction.embeddings[:, :k]
         direct = np.sum((w @ w.T - problem.matrix) ** 2)
-        assert abs(prediction.plateau_errors[k] - direct) <= tolerance("identity").value * np.sum(values ** 2)
-        assert abs(prediction.plateau_errors[k] - np.sum(values[k:] ** 2)) <= tolerance("identity").value * np.sum(values ** 2)
+        assert_within(abs(prediction.plateau_errors[k] - direct), "identity", scale=np.sum(values ** 2),
+                      predicted=prediction.plateau_errors[k], measured=direct, problem=problem,
+                      what=f"E_{k} vs ||W_k W_k^T - M*||^2 evaluated directly")
+        assert_within(abs(prediction.plateau_errors[k] - np.sum(values[k:] ** 2)), "identity",
+                      scale=np.sum(values ** 2), predicted=np.sum(values[k:] ** 2), measured=prediction.plateau_errors[k],
+                      problem=problem, what=f"E_{k} vs sum_(j>{k}) lam_j^2")
     assert prediction.final_error == prediction.plateau_errors[-1]
     assert np.all(np.diff(prediction.plateau_errors) < 0), "each learned step must lower the error"
 
@@ -208,5 +219,5 @@ def test_logistic_solution_solves_mode_ode(lam, log_u0):
     numeric = np.exp(solve_ivp(lambda t, y: lam - np.exp(y), (0, horizon), [np.log(u0)], method="DOP853",
                                t_eval=times, rtol=1e-12, atol=1e-12).y[0])
     closed = mode_trajectory(times, lam, u0)
-    assert np.max(np.abs(numeric - closed)) <= tolerance("mode_ode").value * lam, (
-        f"lam={lam}, u0={u0}: max |ODE - logistic| = {np.max(np.abs(numeric - closed)):.3g}")
+    assert_within(np.max(np.abs(numeric - closed)), "mode_ode", scale=lam, problem=f"lam={lam}, u0={u0}",
+                  what="max |ODE - logistic| over 50 times")

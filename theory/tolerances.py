@@ -72,6 +72,9 @@ TOLERANCES: dict[str, Tolerance] = {
                                         "stationary noise floor ~ lr V^2 / (B (lam_10 - lam_11)) (sims/sgd.py: "
                                         "relative gradient noise V / (lam sqrt B)); a deficit <= 0.1 = at most one of "
                                         "the ten directions' worth outside span(v_1..v_10), vs 1 - 10/V for chance"),
+    "finite_difference": Tolerance(1e-6, "central difference with eps = 1e-5 in float64: truncation eps^2 |L^(3)| "
+                                         "~ 1e-10 and rounding eps_mach |L| / eps ~ 1e-11, relative to |grad| |D|; "
+                                         "1e-6 leaves room for |L| >> |grad| (sums of V^2 log terms)"),
     "exact_count": Tolerance(0.0, "a count of discrete violations (steps out of order, modes never learned, effective-rank "
                                   "jumps other than +1 between records): the theory predicts none and integer counts "
                                   "carry no rounding, so no slack"),

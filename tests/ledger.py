@@ -1,0 +1,256 @@
+"""Pytest plugin: the claims ledger — one row per claim or conjecture collected, printed after every run.
+
+Registered from the root conftest.py. It
+- gives each test of `@pytest.mark.claim(ID, source=...)` or `@pytest.mark.conjecture(statement,
+  rationale=..., strict=False[, id=...])` a row keyed by its id (several tests may share an id);
+- turns a failure of a non-strict conjecture into an xfail-like "refuted" outcome, so that open
+  questions are reported without failing the build (strict=True makes a conjecture gate like a claim);
+- counts the Hypothesis examples each test ran (calls of the inner test, shrinking included; 1 for a
+  plain test) and collects the worst error / tolerance that tests/claims_support.py recorded;
+- prints the ledger at the end of the run and, with `--claims-json PATH`, writes it as JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from tests import claims_support
+
+# Aggregation across the tests of one id: the first status present wins ("not run": collected, never ran).
+STATUS_ORDER_CLAIM = ("fail", "pass", "skip", "not run")
+STATUS_ORDER_CONJECTURE = ("refuted", "holds", "open", "not run")
+
+
+@dataclass
+class TestEntry:
+    """What the ledger knows about one collected test item."""
+
+    nodeid: str
+    claim_id: str
+    kind: str  # "claim" or "conjecture"
+    statement: str
+    source: str = ""
+    rationale: str = ""
+    strict: bool = False
+    status: str | None = None
+    examples: int = 0
+    detail: str = ""
+
+
+@dataclass
+class Ledger:
+    entries: dict = field(default_factory=dict)  # nodeid -> TestEntry
+
+
+_LEDGER_KEY = pytest.StashKey[Ledger]()
+
+
+def pytest_addoption(parser):
+    parser.addoption("--claims-json", metavar="PATH", default=None,
+                     help="write the claims ledger (every claim and conjecture collected, its status, "
+                          "examples run and worst error vs tolerance) as JSON to PATH")
+
+
+def pytest_configure(config):
+    config.stash[_LEDGER_KEY] = Ledger()
+
+
+def _first_doc_line(item) -> str:
+    doc = getattr(item, "function", None).__doc__ if hasattr(item, "function") else None
+    return doc.strip().splitlines()[0].strip() if doc and doc.strip() else ""
+
+
+def _entry_for(item) -> TestEntry | None:
+    claim = item.get_closest_marker("claim")
+    if claim is not None:
+        claim_id = claim.args[0] if claim.args else item.name
+        return TestEntry(item.nodeid, str(claim_id), "claim", _first_doc_line(item) or item.name,
+                         source=str(claim.kwargs.get("source", "")))
+    conjecture = item.get_closest_marker("conjecture")
+    if conjecture is not None:
+        statement = conjecture.args[0] if conjecture.args else (_first_doc_line(item) or item.name)
+        default_id = "C-" + Path(str(item.path)).stem.removeprefix("test_").replace("_", "-").upper()
+        return TestEntry(item.nodeid, str(conjecture.kwargs.get("id", default_id)), "conjecture", str(statement),
+                         source=str(conjecture.kwargs.get("source", "open question (THEORY §6)")),
+                         rationale=str(conjecture.kwargs.get("rationale", "")),
+                         strict=bool(conjecture.kwargs.get("strict", False)))
+    return None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    # Make claim and conjecture ids keywords, so `-k "ST-LIMIT or C-UNTIED"` selects by id (before -k runs).
+    for item in items:
+        entry = _entry_for(item)
+        if entry is not None:
+            item.extra_keyword_matches.add(entry.claim_id)
+
+
+def pytest_collection_finish(session):
+    ledger = session.config.stash[_LEDGER_KEY]
+    for item in session.items:
+        entry = _entry_for(item)
+        if entry is not None:
+            ledger.entries[item.nodeid] = entry
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    ledger = item.config.stash[_LEDGER_KEY]
+    entry = ledger.entries.get(item.nodeid)
+    if entry is None:
+        return (yield)
+    claims_support.set_current(item.nodeid, entry.claim_id, entry.statement, entry.source, entry.kind)
+    handle = getattr(item.obj, "hypothesis", None)
+    original = getattr(handle, "inner_test", None)
+    if original is not None:
+        # Hypothesis reads `.hypothesis.inner_test` at call time (a documented hook), so wrapping
+        # it counts every example it runs, shrinking and the final replay included.
+        def counted(*args, **kwargs):
+            entry.examples += 1
+            return original(*args, **kwargs)
+
+        handle.inner_test = counted
+    else:
+        entry.examples += 1
+    try:
+        return (yield)
+    finally:
+        if original is not None:
+            handle.inner_test = original
+        claims_support.set_current()
+
+
+def _summary_of(excinfo) -> str:
+    if excinfo is None:
+        return ""
+    # Messages from tests/claims_support.py start with the claim's own statement; the line after it
+    # (what failed, or the error vs bound) is the informative one.
+    lines = [line.strip() for line in str(excinfo.value).strip().splitlines() if line.strip()]
+    if lines and lines[0].startswith(("claim ", "conjecture ")):
+        useful = [line for line in lines[1:] if line.startswith(("failed:", "error "))]
+        lines = useful or lines[1:] or lines
+    return (lines[0] if lines else excinfo.typename)[:200]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    ledger = item.config.stash[_LEDGER_KEY]
+    entry = ledger.entries.get(item.nodeid)
+    if entry is None:
+        return report
+    if report.skipped and not hasattr(report, "wasxfail"):
+        entry.status = entry.status or ("skip" if entry.kind == "claim" else "open")
+        entry.detail = entry.detail or str(report.longrepr[-1] if isinstance(report.longrepr, tuple) else "")
+    elif report.failed:
+        if entry.kind == "claim":
+            entry.status = "fail"
+        else:
+            entry.status = "refuted"
+            if not entry.strict and call.when == "call":
+                # xfail-like: the open question is answered "no", which is a finding, not a broken build.
+                report.outcome = "skipped"
+                report.wasxfail = f"conjecture refuted: {entry.statement}"
+        entry.detail = _summary_of(call.excinfo)
+    elif report.passed and call.when == "call":
+        entry.status = entry.status or ("pass" if entry.kind == "claim" else "holds")
+    return report
+
+
+def _aggregate(ledger: Ledger) -> list[dict]:
+    rows: dict[str, dict] = {}
+    for entry in ledger.entries.values():
+        row = rows.setdefault(entry.claim_id, {
+            "id": entry.claim_id, "kind": entry.kind, "statement": entry.statement, "source": entry.source,
+            "status": None, "tests": [], "examples": 0, "worst": None, "detail": "",
+        })
+        if entry.kind == "conjecture":
+            row.update(rationale=entry.rationale, strict=entry.strict)
+        status = entry.status or "not run"  # e.g. after -x stopped the session
+        row["tests"].append({"nodeid": entry.nodeid, "status": status, "examples": entry.examples})
+        row["examples"] += entry.examples
+        order = STATUS_ORDER_CLAIM if entry.kind == "claim" else STATUS_ORDER_CONJECTURE
+        if row["status"] is None or order.index(status) < order.index(row["status"]):
+            row["status"] = status
+        if entry.detail and status in ("fail", "refuted"):
+            row["detail"] = entry.detail
+        record = claims_support.RECORDS.get(entry.nodeid)
+        if record is not None and (row["worst"] is None or not (record.ratio <= row["worst"]["ratio"])):
+            row["worst"] = {"error": record.error, "bound": record.bound, "ratio": record.ratio,
+                            "tolerance": record.tolerance_name, "what": record.what, "nodeid": entry.nodeid}
+    return sorted(rows.values(), key=lambda r: (r["kind"] != "claim", r["id"]))
+
+
+def ledger_payload(config) -> dict:
+    """The ledger as a JSON-ready dict (also used by `w2v-theory claims`)."""
+    rows = _aggregate(config.stash[_LEDGER_KEY])
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row["status"]] = counts.get(row["status"], 0) + 1
+    return {
+        "hypothesis_profile": os.environ.get("W2V_HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"),
+        "claims": rows,
+        "counts": counts,
+    }
+
+
+def _ratio_text(worst) -> str:
+    if worst is None:
+        return "-"
+    ratio = worst["ratio"]
+    return f"{ratio:.2g}" if ratio == ratio else "nan"
+
+
+def format_ledger(payload: dict, width: int = 120) -> list[str]:
+    """The ledger as text lines: id, kind, status, examples, worst error/tolerance, statement."""
+    rows = payload["claims"]
+    if not rows:
+        return ["claims ledger: no claim or conjecture collected"]
+    id_width = max(8, max(len(r["id"]) for r in rows))
+    header = f"{'id':<{id_width}}  {'kind':<10} {'status':<8} {'examples':>8}  {'err/tol':>7}  statement"
+    lines = [f"claims ledger (Hypothesis profile {payload['hypothesis_profile']!r}; "
+             f"err/tol = worst measured error / tolerance, 1 = at the bound)", header, "-" * min(width, len(header) + 60)]
+    room = max(30, width - len(header) + len("statement"))
+    for r in rows:
+        statement = r["statement"] if len(r["statement"]) <= room else r["statement"][: room - 1] + "…"
+        lines.append(f"{r['id']:<{id_width}}  {r['kind']:<10} {r['status']:<8} {r['examples']:>8}  "
+                     f"{_ratio_text(r['worst']):>7}  {statement}")
+        if r["detail"] and r["status"] in ("fail", "refuted"):
+            lines.append(f"{'':<{id_width}}  -> {r['detail'][: width - id_width - 5]}")
+    counts = ", ".join(f"{n} {status}" for status, n in sorted(payload["counts"].items()))
+    lines.append(f"{len(rows)} ids: {counts}")
+    return lines
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    ledger = config.stash.get(_LEDGER_KEY, None)
+    if ledger is None or config.option.collectonly:
+        return
+    payload = ledger_payload(config)
+    if ledger.entries:
+        terminalreporter.section("claims ledger")
+        for line in format_ledger(payload, width=terminalreporter._tw.fullwidth):
+            terminalreporter.write_line(line)
+    path = config.getoption("--claims-json")
+    if path:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(_json_safe(payload), indent=2, allow_nan=False) + "\n")
+        terminalreporter.write_line(f"claims ledger written to {path}")
+
+
+def _json_safe(value):
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
