@@ -1,0 +1,157 @@
+"""`w2v-theory report`: the theory shown and checked in one command (figures, claims table, summary.json)."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from sims.commands._common import (add_source_arguments, load_problem, nonnegative_int, positive_float,
+                                   positive_int)
+from sims.device import DEVICES, resolve_device
+from sims.io import check_output_dir, staged_output
+from theory.validation import InputError, check_dim
+
+NAME = "report"
+ORDER = 1
+HELP = "the whole story on one problem: theory vs ODE, GD and SGD, figures, claims table, summary.json"
+DESCRIPTION = """\
+Run one problem through the closed-form theory (eigen-truncation, plateaus, QR step-time
+predictor), the gradient-flow ODE, full-batch GD and word2vec's pair-sampled SGD, check every
+claim against its tolerance (theory/tolerances.py), and write DIR/report.md, DIR/summary.json and
+the figures. With no source, the built-in problem is used: a planted co-occurrence model with a
+Zipfian unigram (V = 200, d = 8), whose M* has a stepped top spectrum and large negative eigenvalues.
+
+Exit status: 0 every claim held (or was skipped), 1 a claim failed, 2 bad input (nothing written).
+
+examples:
+  w2v-theory report                                  # built-in problem, ./w2v-report/
+  w2v-theory report --quick --out /tmp/r             # a few-seconds smoke run
+  w2v-theory report --matrix M.npy --dim 4 --methods ode,gd
+  w2v-theory report --corpus text8.txt --vocab 2000 --window 16   # adds the real-text study
+"""
+DEFAULT_OUT = "w2v-report"
+
+
+def add_arguments(parser) -> None:
+    from sims.report import DEFAULT_INIT_SCALE, PROBLEM
+
+    add_source_arguments(parser, required=False)
+    parser.add_argument("--dim", "-d", type=int, default=None, metavar="d",
+                        help=f"embedding dimension d, 1 <= d < V (default {PROBLEM['dim']}, or V - 1 if smaller)")
+    # The report's own defaults: a tiny sigma makes the steps separate (see sims/report.py).
+    parser.add_argument("--init-scale", type=positive_float, default=None, metavar="SIGMA",
+                        help=f"initialisation scale sigma (default {DEFAULT_INIT_SCALE:g})")
+    parser.add_argument("--seed", type=nonnegative_int, default=0, metavar="S",
+                        help="seed of W_ij(0) ~ N(0, sigma^2) and of the SGD samples (default 0)")
+    parser.add_argument("--lr", type=positive_float, default=None, metavar="ETA",
+                        help="GD learning rate = flow time per step (default 0.2 / lambda_1, a tenth of GD's stability "
+                             "limit 2 / lambda_1); SGD takes the same flow step (its lr is ETA / 2)")
+    parser.add_argument("--device", default="auto", choices=DEVICES, help="torch device for GD and SGD (default auto)")
+    parser.add_argument("--methods", default="ode,gd,sgd", metavar="LIST",
+                        help="comma list of simulators among ode, gd, sgd (default all)")
+    parser.add_argument("--quick", action="store_true",
+                        help="seconds-long smoke run (smaller problem, smaller batches)")
+    parser.add_argument("--svg", action="store_true", help="also write every figure as SVG")
+    parser.add_argument("--out", default=DEFAULT_OUT, metavar="DIR", help=f"output folder (default ./{DEFAULT_OUT})")
+    parser.add_argument("--corpus", metavar="FILE", help="also run the real-text study on this text file")
+    parser.add_argument("--vocab", type=positive_int, default=2000, metavar="V",
+                        help="real-text vocabulary size (with --corpus; default 2000)")
+    parser.add_argument("--window", type=positive_int, default=16, metavar="L",
+                        help="real-text window per side (with --corpus; default 16)")
+
+
+def _realtext_module():
+    try:
+        import sims.realtext as realtext
+    except ImportError as exc:
+        raise InputError(f"--corpus needs the real-text study (sims.realtext), which cannot be imported: "
+                         f"{exc}") from None
+    return realtext
+
+
+def validate(args):
+    """Every input check that can fail, before any work or any output: returns (scenario, methods, realtext)."""
+    from sims.report import build_scenario, parse_methods
+
+    methods = parse_methods(args.methods)
+    check_output_dir(args.out)
+    resolve_device(args.device)
+    if args.dim is not None and (isinstance(args.dim, bool) or args.dim < 1):
+        raise InputError(f"dimension d={args.dim} must be >= 1")
+    realtext = None
+    if args.corpus:
+        if not Path(args.corpus).is_file():
+            raise InputError(f"--corpus {args.corpus!r} does not exist or is not a file")
+        realtext = _realtext_module()
+    elif args.vocab != 2000 or args.window != 16:
+        raise InputError("--vocab and --window only apply with --corpus")
+    if args.matrix or args.cooccurrence:
+        problem = load_problem(args)
+        scenario = build_scenario(target=problem.target, stats=problem.stats, dim=args.dim,
+                                  init_scale=args.init_scale, seed=args.seed, quick=args.quick,
+                                  source=problem.source, negatives=args.negatives)
+    else:
+        scenario = build_scenario(dim=args.dim, init_scale=args.init_scale, seed=args.seed, quick=args.quick)
+    check_dim(scenario.dim, scenario.target.shape[0])
+    return scenario, methods, realtext
+
+
+def run(args) -> int:
+    from sims.report import run_report, write_report
+
+    scenario, methods, realtext = validate(args)
+    progress = sys.stderr.isatty()
+    report = run_report(scenario, methods=methods, lr=args.lr, device=args.device, quick=args.quick,
+                        progress=progress)
+    for note in report.notes:
+        print(f"note: {note}", file=sys.stderr)
+    command = reproduce_command(args, scenario, methods)
+    with staged_output(args.out) as staging:
+        if realtext is not None:
+            report.realtext = realtext.run_study(args.corpus, vocab=args.vocab, window=args.window, out_dir=staging,
+                                                 seed=scenario.seed, device=args.device, quick=args.quick,
+                                                 progress=progress)
+        write_report(report, staging, svg=args.svg, command=command)
+    _print_summary(report, Path(args.out) / "report.md")
+    return 1 if report.failed else 0
+
+
+def reproduce_command(args, scenario, methods) -> str:
+    """The command line that reproduces this run, with every default that matters made explicit."""
+    parts = ["w2v-theory", "report"]
+    if args.matrix:
+        parts += ["--matrix", args.matrix]
+    elif args.cooccurrence:
+        parts += ["--cooccurrence", args.cooccurrence, "--negatives", f"{args.negatives:g}"]
+    parts += ["--dim", str(scenario.dim), "--init-scale", f"{scenario.init_scale:g}", "--seed", str(scenario.seed),
+              "--methods", ",".join(methods), "--device", args.device]
+    if args.lr is not None:
+        parts += ["--lr", f"{args.lr:g}"]
+    if args.quick:
+        parts.append("--quick")
+    if args.corpus:
+        parts += ["--corpus", args.corpus, "--vocab", str(args.vocab), "--window", str(args.window)]
+    return " ".join(shlex.quote(p) for p in parts)
+
+
+def _print_summary(report, path: Path) -> None:
+    steps = report.step_times
+    columns = [m for m in ("ode", "gd", "sgd") if m in steps]
+    print(f"problem: {report.parameters['source']} (V = {report.parameters['size']}, d = {report.parameters['dim']}, "
+          f"sigma = {report.parameters['init_scale']:g}, seed = {report.parameters['seed']})")
+    print(f"{'k':>3} {'lambda_k':>10} {'t_k (QR)':>10} " + " ".join(f"{m:>10}" for m in columns))
+    lam = report.prediction.learned_eigenvalues
+    for k in range(len(lam)):
+        cells = " ".join(f"{steps[m][k]:>10.4g}" if np.isfinite(steps[m][k]) else f"{'never':>10}" for m in columns)
+        print(f"{k + 1:>3} {lam[k]:>10.4g} {steps['predicted'][k]:>10.4g} {cells}")
+    print()
+    print(f"{'claim':<18} {'method':<6} {'measured':>10} {'tolerance':>10}  status")
+    for c in report.claims:
+        measured = "-" if c.measured is None else f"{c.measured:.3g}"
+        print(f"{c.id:<18} {c.method:<6} {measured:>10} {c.tolerance:>10.3g}  {c.status}")
+    held = sum(c.status == "pass" for c in report.claims)
+    print(f"\n{held} held, {len(report.failed)} failed, "
+          f"{sum(c.status == 'skipped' for c in report.claims)} skipped; report: {path}")
