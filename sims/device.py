@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
-import torch
+from typing import TYPE_CHECKING
 
 from theory.validation import InputError
 
-DTYPES = {"float32": torch.float32, "float64": torch.float64}
+if TYPE_CHECKING:
+    import torch
+
+# Names only: importing torch (~1 s) is deferred until a simulator runs, so `w2v-theory --help`
+# and the commands that never touch torch start fast.
+DTYPES = ("float32", "float64")
 DEVICES = ("auto", "cpu", "cuda")
 
 
 def resolve_device(name: str = "auto") -> torch.device:
     """"auto" -> cuda when available else cpu; "cpu"; "cuda" (or "cuda:N") -> InputError without a GPU."""
+    import torch
+
     if not isinstance(name, str):
         raise InputError(f"device must be a string, got {name!r}")
     name = name.strip().lower()
@@ -34,7 +41,8 @@ def resolve_device(name: str = "auto") -> torch.device:
 
 def resolve_dtype(name: str) -> torch.dtype:
     """"float32" or "float64" -> the torch dtype (InputError otherwise)."""
-    try:
-        return DTYPES[name]
-    except (KeyError, TypeError):
-        raise InputError(f"dtype must be one of {', '.join(DTYPES)}, got {name!r}") from None
+    import torch
+
+    if name in DTYPES:
+        return getattr(torch, name)
+    raise InputError(f"dtype must be one of {', '.join(DTYPES)}, got {name!r}")

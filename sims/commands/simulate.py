@@ -64,7 +64,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--batch", type=positive_int, default=None, metavar="B",
                         help="sgd: positive pairs per step (default 4096)")
     parser.add_argument("--device", choices=DEVICES, default="auto", help="gd/sgd device (default auto)")
-    parser.add_argument("--dtype", choices=tuple(DTYPES), default=None,
+    parser.add_argument("--dtype", choices=DTYPES, default=None,
                         help="gd/sgd precision (default float64 for gd, float32 for sgd)")
     parser.add_argument("--samples", type=positive_int, default=400, metavar="K",
                         help="ode: records at spacing t_end / (K - 1), finer around each predicted step (default 400)")
