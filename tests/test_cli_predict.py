@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import pickle
 
@@ -12,22 +10,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sims.cli import main
-from tests.strategies import joint_distributions, seeds, spectral_problems, symmetric_nonnegative
+from tests.cli_support import run_cli
+from tests.strategies import seeds, spectral_problems, symmetric_nonnegative
 from theory.predictions import closed_form, random_init
 from theory.target import cooccurrence, target_matrix
 from theory.tolerances import tolerance
-
-
-def run_cli(*argv):
-    """Run the CLI in-process; returns (exit code, stdout, stderr)."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            code = main([str(a) for a in argv])
-        except SystemExit as exc:  # argparse usage errors
-            code = exc.code
-    return code, out.getvalue(), err.getvalue()
 
 
 def predict_json(*argv) -> dict:

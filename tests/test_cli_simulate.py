@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import pickle
 
@@ -11,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from sims.cli import main
 from sims.sources import matrix_with_spectrum, planted_joint, zipf_unigram
+from tests.cli_support import run_cli
 from tests.claims_support import assert_within
 from theory.predictions import closed_form, random_init
 
@@ -20,17 +18,6 @@ V, D = 10, 2
 JSON_KEYS = {"method", "device", "dtype", "size", "dim", "learned_modes", "init", "init_scale", "seed", "lr",
              "steps", "times", "records", "measured_step_times", "predicted_step_times", "final_error",
              "predicted_final_error", "converged", "diverged", "reason"}
-
-
-def run_cli(*argv):
-    """Run the CLI in-process; returns (exit code, stdout, stderr)."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            code = main([str(a) for a in argv])
-        except SystemExit as exc:  # argparse usage errors
-            code = exc.code
-    return code, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture

@@ -7,13 +7,11 @@ import pytest
 import scipy.optimize
 from hypothesis import given
 from hypothesis import strategies as st
-from scipy.integrate import solve_ivp
 
 from tests.claims_support import assert_within
 from tests.strategies import joint_distributions, seeds, spectral_problems
 from theory.losses import qwem_loss
 from theory.predictions import closed_form, rank_one_minimiser
-from theory.symbolic import mode_trajectory
 from theory.target import cooccurrence, pmi, setting31_weights, target_matrix, weight_matrix
 from theory.tolerances import tolerance
 
@@ -207,17 +205,3 @@ def test_plateau_errors(problem):
     assert prediction.final_error == prediction.plateau_errors[-1]
     assert np.all(np.diff(prediction.plateau_errors) < 0), "each learned step must lower the error"
 
-
-@pytest.mark.claim("L31-ode", source="Lemma 3.1 (logistic mode)")
-@given(lam=st.floats(0.1, 5.0), log_u0=st.floats(-16, -1))
-def test_logistic_solution_solves_mode_ode(lam, log_u0):
-    """s^2(t) from the derived logistic formula matches a numerical solve of du/dt = u (lam - u)."""
-    u0 = min(10.0 ** log_u0, lam / 4)
-    horizon = 3 * np.log(lam / u0) / lam
-    times = np.linspace(0, horizon, 50)
-    # Integrate log u, d(log u)/dt = lam - u, so the solver keeps relative accuracy while u is tiny.
-    numeric = np.exp(solve_ivp(lambda t, y: lam - np.exp(y), (0, horizon), [np.log(u0)], method="DOP853",
-                               t_eval=times, rtol=1e-12, atol=1e-12).y[0])
-    closed = mode_trajectory(times, lam, u0)
-    assert_within(np.max(np.abs(numeric - closed)), "mode_ode", scale=lam, problem=f"lam={lam}, u0={u0}",
-                  what="max |ODE - logistic| over 50 times")
