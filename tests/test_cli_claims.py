@@ -6,7 +6,6 @@ import json
 import subprocess
 import sys
 
-
 import sims
 from sims.cli import main
 
