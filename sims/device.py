@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING
 
 from theory.validation import InputError
@@ -13,6 +14,10 @@ if TYPE_CHECKING:
 # and the commands that never touch torch start fast.
 DTYPES = ("float32", "float64")
 DEVICES = ("auto", "cpu", "cuda")
+# Up to this vocabulary size a CPU step's tensor ops are too small for torch's intra-op threads to pay
+# for their synchronisation, and on a loaded machine OpenMP's spin-waiting makes them far slower: the
+# report's GD + SGD took 13 s on one thread and 280 s on two beside one busy process (2-core box).
+SINGLE_THREAD_MAX_SIZE = 4096
 
 
 def resolve_device(name: str = "auto") -> torch.device:
@@ -46,3 +51,22 @@ def resolve_dtype(name: str) -> torch.dtype:
     if name in DTYPES:
         return getattr(torch, name)
     raise InputError(f"dtype must be one of {', '.join(DTYPES)}, got {name!r}")
+
+
+@contextlib.contextmanager
+def thread_policy(device: "torch.device", size: int):
+    """Run a CPU simulation of a vocabulary of at most SINGLE_THREAD_MAX_SIZE words on one torch thread.
+
+    Larger problems and CUDA keep torch's own setting; the previous thread count is restored after.
+    """
+    import torch
+
+    if device.type != "cpu" or size > SINGLE_THREAD_MAX_SIZE or torch.get_num_threads() == 1:
+        yield
+        return
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)

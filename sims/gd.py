@@ -12,7 +12,7 @@ import math
 import numpy as np
 import torch
 
-from sims.device import resolve_device, resolve_dtype
+from sims.device import resolve_device, resolve_dtype, thread_policy
 from sims.ode import check_initial, gram_gap, is_converged
 from sims.trajectory import Recorder, SimulationResult
 from theory.predictions import ClosedForm
@@ -101,7 +101,7 @@ def run_gd(prediction: ClosedForm, initial: np.ndarray, lr: float, steps: int, *
     check_every = (1 if torch_device.type == "cpu" else 16) if check_every is None else max(1, int(check_every))
     bound = norm_bound(prediction, w0)
 
-    with torch.no_grad():
+    with torch.no_grad(), thread_policy(torch_device, prediction.size):
         target = torch.as_tensor(prediction.target, dtype=torch_dtype, device=torch_device)
         state = GradientDescent(target, torch.as_tensor(w0, dtype=torch_dtype, device=torch_device), lr)
         recorder = Recorder(prediction)

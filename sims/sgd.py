@@ -62,7 +62,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from sims.device import resolve_device, resolve_dtype
+from sims.device import resolve_device, resolve_dtype, thread_policy
 from sims.ode import gram_gap
 from sims.trajectory import Recorder, SimulationResult
 from theory.predictions import ClosedForm
@@ -282,29 +282,30 @@ def run_sgd(stats: Cooccurrence, prediction: ClosedForm, initial: np.ndarray, lr
     last_good = (0, w.clone(), None if context is None else context.clone(), 0.0, 0)
     diverged = False
 
-    for step in range(1, steps + 1):
-        pairs = objective.sample(gen)
-        value, grad_w, grad_c = objective.gradient(w, context, pairs)
-        if step == 1:
-            minibatch_losses[0] = value
-        w.sub_(lr * grad_w)
-        if context is not None:
-            context.sub_(lr * grad_c)
-        loss_sum += value
-        since_record += 1
-        record = step % record_every == 0 or step == steps
-        if record or step % FINITE_CHECK_EVERY == 0:
-            finite = bool(torch.isfinite(w).all()) and (context is None or bool(torch.isfinite(context).all()))
-            if not finite:
-                diverged = True
-                break
-            last_good = (step, w.clone(), None if context is None else context.clone(), float(loss_sum), since_record)
-        if record:
-            recorder.measure(step * step_time, w.double().cpu().numpy())
-            recorded_steps.append(step)
-            minibatch_losses.append(float(loss_sum) / since_record)
-            loss_sum.zero_()
-            since_record = 0
+    with thread_policy(objective.device, objective.size):
+        for step in range(1, steps + 1):
+            pairs = objective.sample(gen)
+            value, grad_w, grad_c = objective.gradient(w, context, pairs)
+            if step == 1:
+                minibatch_losses[0] = value
+            w.sub_(lr * grad_w)
+            if context is not None:
+                context.sub_(lr * grad_c)
+            loss_sum += value
+            since_record += 1
+            record = step % record_every == 0 or step == steps
+            if record or step % FINITE_CHECK_EVERY == 0:
+                finite = bool(torch.isfinite(w).all()) and (context is None or bool(torch.isfinite(context).all()))
+                if not finite:
+                    diverged = True
+                    break
+                last_good = (step, w.clone(), None if context is None else context.clone(), float(loss_sum), since_record)
+            if record:
+                recorder.measure(step * step_time, w.double().cpu().numpy())
+                recorded_steps.append(step)
+                minibatch_losses.append(float(loss_sum) / since_record)
+                loss_sum.zero_()
+                since_record = 0
 
     if diverged:
         # Roll back to the last W that passed the finite check and make sure it is recorded.
