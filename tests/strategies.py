@@ -47,8 +47,8 @@ def spectral_problems(draw, min_size: int = 6, max_size: int = 16, min_positive:
 
     The positive modes are built top-down, lam_{k+1} = lam_k / (1 + gap_k) with gap_k drawn in
     [min_relative_gap, 1.5]; negatives are drawn in [-4, -0.2] (they may exceed lam_d in
-    magnitude); the remaining eigenvalues are a bulk in [-bulk, bulk], below every positive mode
-    by construction. `dim` defaults to the number of positive modes (so every mode is learned).
+    magnitude); the remaining eigenvalues are a bulk of distinct values in [-bulk, bulk], below
+    every positive mode by construction. `dim` defaults to the number of positive modes (so every mode is learned).
     With `degenerate`, the second positive eigenvalue repeats the first; `degeneracy` = r > 1 makes
     the top r positive eigenvalues equal (an r-fold degenerate top eigenspace; r <= max_positive).
     """
@@ -69,7 +69,10 @@ def spectral_problems(draw, min_size: int = 6, max_size: int = 16, min_positive:
     floor = min(top) / (1.0 + min_relative_gap)
     bulk = min(bulk, 0.5 * floor)
     negatives = [_round(draw(st.floats(-4.0, -0.2))) for _ in range(negative)]
-    rest = [_round(draw(st.floats(-bulk, bulk))) for _ in range(size - positive - negative)]
+    # Distinct bulk values: a truncation that reaches into the bulk (d past the positive modes) then
+    # still has lam_d > lam_(d+1), so its minimiser is unique (THEORY §3: ties make it non-unique).
+    rest = draw(st.lists(st.floats(-bulk, bulk).map(_round), min_size=size - positive - negative,
+                         max_size=size - positive - negative, unique=True))
     eigenvalues = tuple(sorted(top + negatives + rest, reverse=True))
     chosen_dim = positive if dim is None else draw(dim) if isinstance(dim, st.SearchStrategy) else dim
     return SpectralProblem(eigenvalues=eigenvalues, seed=draw(seeds), dim=min(chosen_dim, size - 1))

@@ -8,6 +8,7 @@ import scipy.optimize
 from hypothesis import given
 from hypothesis import strategies as st
 
+from sims.sources import matrix_with_spectrum
 from tests.claims_support import assert_within
 from tests.strategies import joint_distributions, seeds, spectral_problems
 from theory.losses import qwem_loss
@@ -138,8 +139,6 @@ def test_large_negative_eigenvalues_are_never_fitted(problem, seed, magnitude):
     """A negative eigenvalue larger in magnitude than lam_d leaves the minimiser unchanged."""
     values = np.asarray(problem.eigenvalues)
     values[-1] = -magnitude * values[problem.dim - 1]
-    from sims.sources import matrix_with_spectrum
-
     m = matrix_with_spectrum(values, seed)
     prediction = closed_form(m, problem.dim)
     eigvals, eigvecs = np.linalg.eigh(m)
@@ -152,13 +151,12 @@ def test_large_negative_eigenvalues_are_never_fitted(problem, seed, magnitude):
 @given(problem=spectral_problems(min_size=8, max_positive=3), surplus=st.integers(1, 3))
 def test_surplus_singular_values_are_zero(problem, surplus):
     """With fewer than d positive eigenvalues, the minimiser's surplus singular values are 0."""
-    positive = int(np.sum(np.asarray(problem.eigenvalues) > 0))
-    # Remove the bulk's positive part so exactly the planted modes are positive.
-    values = np.where(np.arange(problem.size) < problem.dim, problem.eigenvalues, -np.abs(problem.eigenvalues))
-    from sims.sources import matrix_with_spectrum
-
+    positive = problem.dim  # spectral_problems plants exactly `dim` positive modes above the bulk
+    # Push the bulk strictly below zero (a bulk eigenvalue of exactly 0 sits on the rounding edge of
+    # "positive"), so exactly the planted modes are positive.
+    values = np.where(np.arange(problem.size) < positive, problem.eigenvalues,
+                      -np.abs(problem.eigenvalues) - 0.01)
     m = matrix_with_spectrum(values, problem.seed)
-    positive = problem.dim
     dim = min(positive + surplus, problem.size - 1)
     prediction = closed_form(m, dim)
     singular = np.linalg.svd(prediction.embeddings, compute_uv=False)
