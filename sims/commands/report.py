@@ -31,8 +31,12 @@ examples:
   w2v-theory report --quick --out /tmp/r             # a few-seconds smoke run
   w2v-theory report --matrix M.npy --dim 4 --methods ode,gd
   w2v-theory report --corpus text8.txt --vocab 2000 --window 16   # adds the real-text study
+  w2v-theory report --corpus-demo                                 # the same on a small shipped corpus
 """
 DEFAULT_OUT = "w2v-report"
+REALTEXT_DIM = 50
+REALTEXT_VOCAB = 2000
+DEMO_VOCAB = 1000  # the demo corpus has ~60k tokens: a larger vocabulary would be mostly singletons
 
 
 def add_arguments(parser) -> None:
@@ -56,9 +60,15 @@ def add_arguments(parser) -> None:
                         help="seconds-long smoke run (smaller problem, smaller batches)")
     parser.add_argument("--svg", action="store_true", help="also write every figure as SVG")
     parser.add_argument("--out", default=DEFAULT_OUT, metavar="DIR", help=f"output folder (default ./{DEFAULT_OUT})")
-    parser.add_argument("--corpus", metavar="FILE", help="also run the real-text study on this text file")
-    parser.add_argument("--vocab", type=positive_int, default=2000, metavar="V",
-                        help="real-text vocabulary size (with --corpus; default 2000)")
+    corpus = parser.add_mutually_exclusive_group()
+    corpus.add_argument("--corpus", metavar="FILE",
+                        help="also run the real-text study (THEORY §5) on this plain-text corpus; --dim then sets "
+                             f"its d (default {REALTEXT_DIM}), the synthetic part keeps its own")
+    corpus.add_argument("--corpus-demo", action="store_true",
+                        help="the real-text study on the small English corpus shipped with gensim (Lee, ~60k tokens): "
+                             "a quick demonstration; its scores are too noisy to rank the methods")
+    parser.add_argument("--vocab", type=positive_int, default=None, metavar="V",
+                        help="real-text vocabulary size (with --corpus; default 2000, 1000 for --corpus-demo)")
     parser.add_argument("--window", type=positive_int, default=16, metavar="L",
                         help="real-text window per side (with --corpus; default 16)")
 
@@ -82,19 +92,21 @@ def validate(args):
     if args.dim is not None and (isinstance(args.dim, bool) or args.dim < 1):
         raise InputError(f"dimension d={args.dim} must be >= 1")
     realtext = None
-    if args.corpus:
-        if not Path(args.corpus).is_file():
+    if args.corpus or args.corpus_demo:
+        if args.corpus and not Path(args.corpus).is_file():
             raise InputError(f"--corpus {args.corpus!r} does not exist or is not a file")
         realtext = _realtext_module()
-    elif args.vocab != 2000 or args.window != 16:
-        raise InputError("--vocab and --window only apply with --corpus")
+    elif args.vocab is not None or args.window != 16:
+        raise InputError("--vocab and --window only apply with --corpus or --corpus-demo")
+    # With a corpus, --dim is the real-text d; the synthetic problem keeps its default.
+    synthetic_dim = None if realtext is not None else args.dim
     if args.matrix or args.cooccurrence:
         problem = load_problem(args)
-        scenario = build_scenario(target=problem.target, stats=problem.stats, dim=args.dim,
+        scenario = build_scenario(target=problem.target, stats=problem.stats, dim=synthetic_dim,
                                   init_scale=args.init_scale, seed=args.seed, quick=args.quick,
                                   source=problem.source, negatives=args.negatives)
     else:
-        scenario = build_scenario(dim=args.dim, init_scale=args.init_scale, seed=args.seed, quick=args.quick)
+        scenario = build_scenario(dim=synthetic_dim, init_scale=args.init_scale, seed=args.seed, quick=args.quick)
     check_dim(scenario.dim, scenario.target.shape[0])
     return scenario, methods, realtext
 
@@ -111,12 +123,18 @@ def run(args) -> int:
     command = reproduce_command(args, scenario, methods)
     with staged_output(args.out) as staging:
         if realtext is not None:
-            report.realtext = realtext.run_study(args.corpus, vocab=args.vocab, window=args.window, out_dir=staging,
-                                                 seed=scenario.seed, device=args.device, quick=args.quick,
-                                                 progress=progress)
+            report.realtext = realtext.run_study(args.corpus, vocab=_vocab(args), dim=args.dim or REALTEXT_DIM,
+                                                 window=args.window, out_dir=staging, seed=scenario.seed,
+                                                 device=args.device, quick=args.quick, progress=progress)
         write_report(report, staging, svg=args.svg, command=command)
     _print_summary(report, Path(args.out) / "report.md")
     return 1 if report.failed else 0
+
+
+def _vocab(args) -> int:
+    if args.vocab is not None:
+        return args.vocab
+    return DEMO_VOCAB if args.corpus_demo else REALTEXT_VOCAB
 
 
 def reproduce_command(args, scenario, methods) -> str:
@@ -126,14 +144,17 @@ def reproduce_command(args, scenario, methods) -> str:
         parts += ["--matrix", args.matrix]
     elif args.cooccurrence:
         parts += ["--cooccurrence", args.cooccurrence, "--negatives", f"{args.negatives:g}"]
-    parts += ["--dim", str(scenario.dim), "--init-scale", f"{scenario.init_scale:g}", "--seed", str(scenario.seed),
+    if not (args.corpus or args.corpus_demo):  # with a corpus, --dim is the real-text d (added below)
+        parts += ["--dim", str(scenario.dim)]
+    parts += ["--init-scale", f"{scenario.init_scale:g}", "--seed", str(scenario.seed),
               "--methods", ",".join(methods), "--device", args.device]
     if args.lr is not None:
         parts += ["--lr", f"{args.lr:g}"]
     if args.quick:
         parts.append("--quick")
-    if args.corpus:
-        parts += ["--corpus", args.corpus, "--vocab", str(args.vocab), "--window", str(args.window)]
+    if args.corpus or args.corpus_demo:
+        parts += ["--corpus", args.corpus] if args.corpus else ["--corpus-demo"]
+        parts += ["--dim", str(args.dim or REALTEXT_DIM), "--vocab", str(_vocab(args)), "--window", str(args.window)]
     return " ".join(shlex.quote(p) for p in parts)
 
 
