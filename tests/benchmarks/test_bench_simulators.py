@@ -35,7 +35,7 @@ def _sync(device: str) -> None:
 @pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("size,dim", SIZES, ids=[f"V{v}-d{d}" for v, d in SIZES])
 def test_gd_step(benchmark, size, dim, device):
-    """One in-place full-batch GD step W <- W - lr/2 (W W^T W - M* W): two V x V x d products dominate."""
+    """One in-place full-batch GD step W <- W - lr/2 (W (W^T W) - M* W): the V x V x d product M* W dominates."""
     target = _symmetric(size, device)
     w = 1e-3 * torch.randn(size, dim, generator=torch.Generator(device=device).manual_seed(1), device=device)
     state = GradientDescent(target, w, lr=0.05)
