@@ -81,6 +81,28 @@ def test_gd_stability_threshold(name):
     _check_stability(name)
 
 
+@pytest.mark.claim("GD-STAB-NEG", source="THEORY §4 refined: linear stability at the minimiser")
+@pytest.mark.parametrize("lam_min", [-4.0, -6.0])
+def test_gd_stability_with_a_large_negative_eigenvalue(lam_min):
+    """With lam_min < -3 lam_1 the limit is eta (lam_1 - lam_min) / 2 < 2, not eta lam_1 < 2: 5 % below it GD converges, 5 % above it does not."""
+    # Linearising the flow at W = V_d Lambda_d^1/2, a perturbation v_j e_i^T along an unlearned
+    # eigenvector relaxes at rate (lam_i - lam_j) / 2, so GD's multiplier there is
+    # 1 - eta (lam_1 - lam_min) / 2, which leaves [-1, 1] before 1 - eta lam_1 does once
+    # lam_min < -3 lam_1. THEORY §4 states only eta lam_1 < 2.
+    values = stepped_spectrum(12, [1.0, 0.5], negatives=[lam_min], bulk=0.05, seed=3)
+    prediction = closed_form(matrix_with_spectrum(values, 5), 2)
+    limit = 4.0 / (1.0 - lam_min)
+    w0 = random_init(prediction.size, prediction.dim, 1e-3, 8)  # random: it has a component along v_min
+    below = run_gd(prediction, w0, 0.95 * limit, 3000, device="cpu")
+    check(below.converged and not below.diverged, "5 % below the refined limit GD converges",
+          problem=f"eigenvalues {np.round(values[[0, 1, -1]], 3)}, eta = {0.95 * limit:.4g}",
+          predicted=limit, measured=below.extra["gram_gap"])
+    above = run_gd(prediction, w0, 1.05 * limit, 3000, device="cpu")
+    check(not above.converged, "5 % above the refined limit GD does not converge, although eta lam_1 < 2",
+          problem=f"eigenvalues {np.round(values[[0, 1, -1]], 3)}, eta lam_1 = {1.05 * limit:.3g}",
+          predicted=limit, measured=above.extra["reason"])
+
+
 def test_divergence_stops_without_nans():
     """Far above the threshold GD blows up: the run stops, is marked diverged and returns only finite numbers."""
     prediction = _prediction("two modes")
