@@ -6,10 +6,11 @@ Rows compared (all with the same vocabulary, window and dimension d):
   pca_pmi    the same construction applied to PMI, with the convention PMI_ij = 0 (independence)
              where P_ij = 0: log 0 = -inf has no spectrum, and 0 is what a pair with no evidence
              of association gets. (Clipping at a finite floor instead would be another choice.)
-  qwem       QWEM trained from small random init under Setting 3.1 (Ψ = 1/(P_ij + P_iP_j)): by
-             pair-sampled SGD (sims.sgd.run_sgd) up to V = SGD_MAX_VOCAB, above it by full-batch GD on
-             the exact expected loss (sims.gd.run_gd), because the sampler's weights make SGD noise
-             swamp the gradient on Zipfian text at large V (measured; see SGD_MAX_VOCAB).
+  qwem       QWEM trained from small random init under Setting 3.1 (Ψ = 1/(P_ij + P_iP_j)) by
+             entry-sampled SGD (sims.sgd.run_sgd, sampler="entries") at every V: word2vec's pair
+             sampler weights rare pairs by up to 1/P_min² on Zipfian text, and its noise swamps the
+             gradient above a few hundred words (see SGD_SAMPLER); trainer="gd" instead uses
+             full-batch GD on the exact expected loss (sims.gd.run_gd).
   sgns       the true logistic SGNS loss (tied), same weights, init and trainer as qwem.
   word2vec   gensim's Word2Vec: skip-gram (sg=1), negative=1, window L (gensim's random window
              shrink gives the L+1-δ weights), vector_size d, workers=1, seeded; fed the same
@@ -58,11 +59,12 @@ MAX_ANNEAL_STEPS = 10_000
 # Full-batch GD: lr c = 0.5 with c = max(lambda_1, (lambda_1 - lambda_min)/2) the stiffest rate of the
 # flow (sims.commands.simulate.curvature); Euler is stable for lr c < 2 (THEORY §4), delay O(lr).
 GD_STEP_FRACTION = 0.5
-# Pair-sampled Setting-3.1 SGD is used up to this V. Its per-pair weights 1/(P_ij + P_iP_j) reach
-# 1/P_min^2 on Zipfian text, and above a few hundred words the gradient noise swamps the signal
-# (measured: top-10 overlap 0.97 at V = 150, 0.86 at V = 300, 0.1 at V = 2000 in 50k steps); larger V
-# trains on the exact expected gradient (full-batch GD), i.e. the flow the theory describes.
-SGD_MAX_VOCAB = 300
+# SGD samples matrix entries uniformly and uses each entry's exact expected pair term (sims/sgd.py,
+# "Entry sampler"): under Setting 3.1 the QWEM term is ¼(x - M*_ij)² - ¼M*_ij², bounded, so its noise
+# does not grow with 1/P_min. word2vec's pair sampler ("pairs") weights each pair by 1/(P_ij + P_iP_j),
+# up to 1/P_min^2 on Zipfian text, and its noise swamps the gradient above a few hundred words
+# (measured with it: top-10 overlap 0.97 at V = 150, 0.86 at V = 300, 0.1 at V = 2000 in 50k steps).
+SGD_SAMPLER = "entries"
 SGD_BATCH = 4096            # run_sgd's default minibatch
 COEFFICIENT_LIMIT = 0.5     # see sampler_lr_limit
 QUICK_MAX_STEPS = 1_500
@@ -108,14 +110,18 @@ def top_words(directions: np.ndarray, vocab: list[str], count: int = 5, words: i
     return out
 
 
-def sampler_lr_limit(stats: Cooccurrence, batch: int = SGD_BATCH) -> float:
-    """Largest lr for which no single sampled pair moves a row by more than COEFFICIENT_LIMIT x another row.
+def sampler_lr_limit(stats: Cooccurrence, batch: int = SGD_BATCH, sampler: str = SGD_SAMPLER) -> float:
+    """Largest lr for which no single sampled term moves a row by more than COEFFICIENT_LIMIT x another row.
 
-    run_sgd's update for one sampled pair is w_i <- w_i - lr (Psi_ij / B) l'(x) w_j with |l'| ~ 1 near
+    pairs: the update for one sampled pair is w_i <- w_i - lr (Psi_ij / B) l'(x) w_j with |l'| ~ 1 near
     small init, and Setting 3.1 gives Psi_ij = 1/(P_ij + P_i P_j), up to ~1/P_min^2 for the rarest
     words. A coefficient lr Psi / B above ~1 makes one draw of a rare pair amplify W
-    multiplicatively, which is how SGD on Zipfian statistics diverges (sims/sgd.py, "Variance").
+    multiplicatively, which is how pair-sampled SGD on Zipfian statistics diverges (sims/sgd.py, "Variance").
+    entries: one sampled entry's coefficient is lr (V^2 / B) (x - M*_ij) / 2 with G = 1, at most
+    lr V^2 / B near small init since |M*| <= 2 (sims/sgd.py, "Entry sampler"): independent of P_min.
     """
+    if sampler == "entries":
+        return COEFFICIENT_LIMIT * batch / float(stats.joint.shape[0]) ** 2
     psi_max = 1.0 / float(np.min(stats.joint + stats.independent))
     return COEFFICIENT_LIMIT * batch / psi_max
 
@@ -148,8 +154,12 @@ def sgd_schedule(prediction: ClosedForm, initial: np.ndarray, quick: bool = Fals
 
 
 def train_sgd(stats: Cooccurrence, prediction: ClosedForm, initial: np.ndarray, schedule: dict, *,
-              loss: str = "qwem", seed: int = 0, device: str = "auto") -> SimulationResult:
+              loss: str = "qwem", seed: int = 0, device: str = "auto",
+              sampler: str = SGD_SAMPLER) -> SimulationResult:
     """Run sims.sgd.run_sgd through both phases of `schedule`; one result with times in QWEM flow units.
+
+    Both samplers have the same step -> time map (2 lr per step, tied, Setting 3.1), so `schedule` is
+    sampler-independent apart from its lr_limit (sampler_lr_limit).
 
     SGNS: log(1 + e^{-+x}) = log 2 -+ x/2 + x^2/8 + ..., half the QWEM loss to second order, so its
     gradient near small init is half QWEM's; it gets twice the lr and its times are halved, so that
@@ -164,7 +174,7 @@ def train_sgd(stats: Cooccurrence, prediction: ClosedForm, initial: np.ndarray, 
     parts, w, offset = [], initial, 0.0
     for number, (lr, steps) in enumerate(phases):
         part = run_sgd(stats, prediction, w, speed * lr, steps, loss=loss, seed=seed + number, device=device,
-                       record_every=max(1, steps // RECORDS))
+                       record_every=max(1, steps // RECORDS), sampler=sampler)
         part.times = part.times / speed + offset
         parts.append(part if number == 0 else _drop_first(part))
         w, offset = part.embeddings, float(part.times[-1])
@@ -278,8 +288,8 @@ def run_study(corpus: str | Path | None, *, vocab: int = 2000, dim: int = 50, wi
               trainer: str = "auto") -> dict:
     """Build the six embeddings on one corpus, evaluate them, write figures to `out_dir`; JSON-able summary.
 
-    trainer: "sgd" (sims.sgd.run_sgd, pair-sampled), "gd" (full batch, exact expected gradient) or
-    "auto" (sgd up to V = SGD_MAX_VOCAB, gd above; see there why).
+    trainer: "sgd" (sims.sgd.run_sgd with the entry sampler, SGD_SAMPLER), "gd" (full batch, exact
+    expected gradient) or "auto" (= "sgd" at every V).
     """
     check_dim(dim, vocab)
     out_dir = Path(out_dir)
@@ -309,7 +319,7 @@ def run_study(corpus: str | Path | None, *, vocab: int = 2000, dim: int = 50, wi
     trained: dict = {}
     if trainer not in ("auto", "sgd", "gd"):
         raise InputError(f"trainer must be auto, sgd or gd, got {trainer!r}")
-    method = ("sgd" if vocab <= SGD_MAX_VOCAB else "gd") if trainer == "auto" else trainer
+    method = "sgd" if trainer == "auto" else trainer
     sigma = init_scale(prediction)
     initial = random_init(vocab, dim, sigma, seed)
     if method == "sgd":
@@ -412,7 +422,7 @@ def write_figures(out_dir: Path, prediction: ClosedForm, trained: dict, initial:
         strengths = prediction.random_initial_strengths(initial)
         fine = np.linspace(0.0, float(qwem.times[-1]), 400)
         predicted = prediction.trajectory(fine, strengths)
-        how = "pair-sampled SGD" if method == "sgd" else "full-batch GD"
+        how = "entry-sampled SGD" if method == "sgd" else "full-batch GD"
         panels = [("qwem", f"QWEM ({how}) vs closed form")]
         if "sgns" in trained:
             extra = ", 2x lr" if method == "sgd" else ""
@@ -498,11 +508,12 @@ def markdown_section(summary: dict) -> str:
         lines.append(f"- {key} (+): {', '.join(side['positive'])}; (−): {', '.join(side['negative'])}")
     tr = summary["training"]
     if tr["method"] == "sgd":
-        how = (f"pair-sampled SGD (sims.sgd), lr = {tr['lr']:.3g} for {tr['steps']} steps then lr/{ANNEAL:g} for "
+        how = (f"SGD on uniformly sampled entries with their exact pair terms (sims.sgd, sampler=\"{SGD_SAMPLER}\"; "
+               f"batch {SGD_BATCH}), lr = {tr['lr']:.3g} for {tr['steps']} steps then lr/{ANNEAL:g} for "
                f"{tr['anneal_steps']} steps (SGNS at twice the lr)")
     else:
         how = (f"full-batch GD on the exact expected loss, lr = {tr['lr']:.3g} for {tr['steps']} steps "
-               "(pair-sampled SGD is too noisy at this V, see sims/realtext.py SGD_MAX_VOCAB)")
+               "(trainer=\"gd\")")
     lines += ["", f"Training from small random init (σ = {tr['init_scale']:.3g}): {how}; flow time "
                   f"{tr['flow_time']:.3g} (step {tr['flow_step_x_lambda1']:.3g}/λ₁); word2vec "
                   f"{tr['word2vec_epochs']} epochs.",

@@ -1,4 +1,4 @@
-"""Pair-sampled minibatch SGD on the QWEM or SGNS loss: word2vec's own training loop, measured in flow time.
+"""Minibatch SGD on the QWEM or SGNS loss (word2vec's pair sampler or an entry sampler), in flow time.
 
 One step (THEORY §1, §4)
 ------------------------
@@ -40,10 +40,28 @@ batch 4096, lr = 0.002 (flow step 0.004): step times within ~0.5 % (mode 1) to ~
 λ ≈ 1.5) of GD from the same W(0); the slow modes' spread shrinks more slowly than 1/√batch, since
 noise injected while a mode is still tiny acts as extra initialisation, and τ_k depends on
 ln r_k². A variance-reducing unbiased alternative would sample pairs from the mixture
-(P_ij + kP_iP_j)/(1+k) with per-pair coefficient ∝ (x − M*_ij) (the ±1 terms cancel); it is not
-used, so that the simulator is word2vec's loop. For Zipfian statistics the rarest pairs carry
-weights up to 1/(kP_iP_j); SGD stays unbiased but needs a larger batch or smaller lr to track the
-flow as tightly.
+(P_ij + kP_iP_j)/(1+k) with per-pair coefficient ∝ (x − M*_ij) (the ±1 terms cancel); the default
+sampler does not, so that the simulator is word2vec's loop. For Zipfian statistics the rarest pairs
+carry weights up to 1/(kP_iP_j); SGD stays unbiased but needs a larger batch or smaller lr to track
+the flow as tightly; sampler="entries" (below) is the bounded-variance alternative.
+
+Entry sampler (sampler="entries")
+---------------------------------
+Each step draws `batch` entries (i, j) uniformly (with replacement) from the V² ordered entries and
+uses each entry's EXACT expected pair term, scaled by V²/B:
+
+    L̂(W) = (V²/B) Σ_sampled [Ψ⁺_ij P_ij ℓ⁺(x_ij) + Ψ⁻_ij P_iP_j ℓ⁻(x_ij)],   Ψ⁺ = Ψ, Ψ⁻ = kΨ.
+
+Each entry is drawn with probability 1/V², so E[L̂] = Σ_ij [...] = L(W) and E[∇L̂] = ∇L, the same
+expected loss and gradient as the pair sampler; hence the **same step → flow-time map: Δt = 2 g lr
+tied, g lr untied** (g = mean_ij G_ij; g = 1 for "setting31"). Under Setting 3.1 with qwem the
+per-entry term is ¼(x − M*_ij)² − ¼M*_ij² (G = 1), bounded because M* ∈ [−2, 2), so no entry carries
+a 1/P_min² weight: the per-entry gradient coefficient is (V²/B)·½(x − M*_ij) whatever the statistics,
+and the sampled gradient's variance stays ~V³/B per row even on Zipfian text. This is the "mean over
+V² entries of Ψ-weighted pair terms" normalisation of THEORY §4, rescaled by V² so that one step is
+the same flow time as above (with the mean-over-entries loss, lr' = V² lr, one step would advance
+Δt = 2 g lr'/V²). Only P_ij, P_i, P_j (and Ψ_ij for an array Ψ) of the sampled entries are looked up.
+It is not word2vec's loop; use it where the pair sampler's variance is prohibitive (real text, V ≳ 300).
 
 Tied weights by default. Untied: W and W' both start from `initial` (identical, hence balanced,
 WᵀW = W'ᵀW', small init); the result's embeddings and recorded singular values are those of W, and
@@ -71,6 +89,7 @@ from theory.validation import InputError, as_real_matrix, check_positive, check_
 
 LOSSES = ("qwem", "sgns")
 PSI_NAMES = ("setting31", "uniform")
+SAMPLERS = ("pairs", "entries")
 DEFAULT_SAMPLES = 400       # recorded points when record_every is None
 FINITE_CHECK_EVERY = 32     # steps between divergence checks (each check syncs a GPU)
 # The prediction's M* must be the target this loss implies; a mismatch means the caller built
@@ -81,23 +100,30 @@ TARGET_CHECK_ROWS = 64
 
 @dataclass
 class PairBatch:
-    """One minibatch: pair indices, per-pair weight (Ψ times the 1/batch or k/n factor) and sign ∓1."""
+    """One minibatch: pair indices, per-pair weight (Ψ times the 1/batch or k/n factor) and sign ∓1.
+
+    Entry batches ("entries" sampler) carry both terms of each entry instead: `weights` multiplies
+    ℓ⁺ and `negative_weights` multiplies ℓ⁻, and `signs` is None.
+    """
 
     rows: torch.Tensor      # i, (B + n,) int64
     cols: torch.Tensor      # j, (B + n,) int64
     weights: torch.Tensor   # (B + n,) working dtype
-    signs: torch.Tensor     # (B + n,) -1 for positives (ℓ⁺), +1 for negatives (ℓ⁻)
+    signs: torch.Tensor | None  # (B + n,) -1 for positives (ℓ⁺), +1 for negatives (ℓ⁻)
+    negative_weights: torch.Tensor | None = None  # entries only: weight of ℓ⁻ per entry
 
 
 class PairObjective:
     """The sampled QWEM/SGNS objective on one device: draws minibatches and returns L̂ and ∇L̂.
 
-    Holds the float64 cumulative distribution of P_ij (for sampling, V²) and, for "setting31",
-    P_ij itself in the working dtype (for per-pair Ψ); an array Ψ is held instead of P_ij.
+    "pairs": holds the float64 cumulative distribution of P_ij (for sampling, V²) and, for
+    "setting31", P_ij itself in the working dtype (for per-pair Ψ); an array Ψ is held instead of P_ij.
+    "entries": holds P_ij (and an array Ψ, if given) in the working dtype; no cumulative table.
     """
 
     def __init__(self, stats: Cooccurrence, *, batch: int = 4096, loss: str = "qwem",
-                 negatives: float = 1.0, psi="setting31", dtype: str = "float32", device: str = "auto"):
+                 negatives: float = 1.0, psi="setting31", dtype: str = "float32", device: str = "auto",
+                 sampler: str = "pairs"):
         if not isinstance(stats, Cooccurrence):
             raise InputError("stats must be a theory.target.Cooccurrence (use theory.target.cooccurrence)")
         self.size = v = stats.joint.shape[0]
@@ -105,9 +131,12 @@ class PairObjective:
         if loss not in LOSSES:
             raise InputError(f"loss must be one of {', '.join(LOSSES)}, got {loss!r}")
         self.loss = loss
+        if not isinstance(sampler, str) or sampler not in SAMPLERS:
+            raise InputError(f"sampler must be one of {', '.join(SAMPLERS)}, got {sampler!r}")
+        self.sampler = sampler
         self.negatives = check_positive(negatives, "negatives")
         self.negative_count = int(round(self.negatives * self.batch))
-        if self.negative_count < 1:
+        if sampler == "pairs" and self.negative_count < 1:
             raise InputError(f"negatives * batch = {self.negatives * self.batch:g} rounds to no negative pairs")
         self.dtype = resolve_dtype(dtype)
         self.device = resolve_device(device)
@@ -130,24 +159,35 @@ class PairObjective:
         self._joint = joint
         self._unigram = unigram
 
+        self.unigram = torch.as_tensor(unigram, dtype=self.dtype, device=self.device)
+        self.mean_weight = self._mean_weight()
+        if sampler == "entries":
+            self._init_entries(joint, psi_array)
+            return
         # Sampling tables: float64 cumulative sums so that pairs of probability ~1e-12 are still drawn
         # at their own rate (a float32 cumsum of V² terms has absolute resolution ~1e-7).
         self.pair_cdf = torch.as_tensor(np.cumsum(joint.ravel()), device=self.device)
         self.word_cdf = torch.as_tensor(np.cumsum(unigram), device=self.device)
-        self.unigram = torch.as_tensor(unigram, dtype=self.dtype, device=self.device)
         if self.psi_name == "setting31":
             self.lookup = torch.as_tensor(joint.ravel(), dtype=self.dtype, device=self.device)
         elif self.psi_name == "array":
             self.lookup = torch.as_tensor(psi_array.ravel(), dtype=self.dtype, device=self.device)
         else:
             self.lookup = None
-        self.mean_weight = self._mean_weight()
         # Per-pair factors that are the same in every minibatch: 1/batch or k/n, and the ℓ∓ sign.
         b, n = self.batch, self.negative_count
         self.scale = torch.cat([torch.full((b,), 1.0 / b, dtype=self.dtype, device=self.device),
                                 torch.full((n,), self.negatives / n, dtype=self.dtype, device=self.device)])
         self.signs = torch.cat([torch.full((b,), -1.0, dtype=self.dtype, device=self.device),
                                 torch.ones(n, dtype=self.dtype, device=self.device)])
+
+    def _init_entries(self, joint: np.ndarray, psi_array: np.ndarray | None) -> None:
+        """Tables for the entry sampler: P_ij (flat) and, for an array Ψ, Ψ_ij (flat), working dtype."""
+        self.joint_flat = torch.as_tensor(joint.ravel(), dtype=self.dtype, device=self.device)
+        self.psi_flat = (None if psi_array is None
+                         else torch.as_tensor(psi_array.ravel(), dtype=self.dtype, device=self.device))
+        # Each of the B uniformly drawn entries stands for V² / B of the sum over all V² entries.
+        self.entry_scale = float(self.size) ** 2 / self.batch
 
     def _mean_weight(self) -> float:
         """g = mean_ij G_ij, G = Ψ(P_ij + k P_iP_j): exactly 1 for setting31, (1+k)/V² for uniform."""
@@ -196,6 +236,34 @@ class PairObjective:
         return gen
 
     def sample(self, gen: torch.Generator) -> PairBatch:
+        """One minibatch from this objective's sampler (pairs: ~P_ij and ~P_iP_j; entries: uniform (i, j))."""
+        if self.sampler == "entries":
+            return self.sample_entries(gen)
+        return self.sample_pairs(gen)
+
+    def sample_entries(self, gen: torch.Generator) -> PairBatch:
+        """Draw `batch` entries (i, j) uniformly from the V² and weight both exact terms of each by V²/B.
+
+        Entry (i, j) contributes Ψ_ij P_ij ℓ⁺(x_ij) + k Ψ_ij P_iP_j ℓ⁻(x_ij) to L(W); P_ij and P_iP_j
+        are looked up for the sampled entries only (no V x V temporary).
+        """
+        v = self.size
+        flat = torch.randint(0, v * v, (self.batch,), generator=gen, device=self.device)
+        rows, cols = flat // v, flat % v
+        joint = self.joint_flat[flat]
+        independent = self.negatives * self.unigram[rows] * self.unigram[cols]
+        if self.psi_name == "setting31":
+            psi = self.entry_scale / (joint + independent)
+        elif self.psi_name == "uniform":
+            psi = torch.full_like(joint, self.entry_scale)
+        else:
+            psi = self.entry_scale * self.psi_flat[flat]
+        # An entry with P_ij + kP_iP_j = 0 has zero weight under any finite Ψ; 0 x inf -> 0, not NaN.
+        positive = torch.nan_to_num(psi * joint, nan=0.0)
+        negative = torch.nan_to_num(psi * independent, nan=0.0)
+        return PairBatch(rows, cols, positive, None, negative)
+
+    def sample_pairs(self, gen: torch.Generator) -> PairBatch:
         """Draw `batch` positives ~ P_ij and round(k batch) negatives ~ P_i P_j by inverse-CDF search."""
         v, b, n = self.size, self.batch, self.negative_count
         u = torch.rand(b + 2 * n, generator=gen, dtype=torch.float64, device=self.device)
@@ -222,14 +290,30 @@ class PairObjective:
         sx = signs * x
         return torch.nn.functional.softplus(sx), signs * torch.sigmoid(sx)
 
+    def entry_terms(self, x: torch.Tensor, positive: torch.Tensor,
+                    negative: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """a ℓ⁺(x) + b ℓ⁻(x) and its x-derivative per entry (a = positive, b = negative weights)."""
+        if self.loss == "qwem":
+            # a(x²/4 − x) + b(x²/4 + x) = ¼G̃x² − ½G̃M̃x with G̃ = a + b, G̃M̃ = 2(a − b).
+            total, difference = positive + negative, positive - negative
+            return x * (total * x / 4 - difference), total * x / 2 - difference
+        softplus, sigmoid = torch.nn.functional.softplus, torch.sigmoid
+        return (positive * softplus(-x) + negative * softplus(x),
+                negative * sigmoid(x) - positive * sigmoid(-x))
+
     def gradient(self, w: torch.Tensor, context: torch.Tensor | None, pairs: PairBatch):
         """(L̂, ∇_W L̂, ∇_W' L̂) on one minibatch; context None means tied (W' = W, no second gradient)."""
         right = w if context is None else context
         left_rows, right_rows = w.index_select(0, pairs.rows), right.index_select(0, pairs.cols)
         x = (left_rows * right_rows).sum(dim=1)
-        value, slope = self.pair_terms(x, pairs.signs)
-        coeff = (pairs.weights * slope)[:, None]
-        loss = (pairs.weights * value).sum()
+        if pairs.negative_weights is None:
+            value, slope = self.pair_terms(x, pairs.signs)
+            coeff = (pairs.weights * slope)[:, None]
+            loss = (pairs.weights * value).sum()
+        else:
+            per_entry, slope = self.entry_terms(x, pairs.weights, pairs.negative_weights)
+            coeff = slope[:, None]
+            loss = per_entry.sum()
         grad_w = torch.zeros_like(w).index_add_(0, pairs.rows, coeff * right_rows)
         if context is None:
             # x_ij = w_i . w_j depends on w_j too: the transposed term of (A + Aᵀ) W.
@@ -248,10 +332,10 @@ def _positive_int(value, name: str) -> int:
 def run_sgd(stats: Cooccurrence, prediction: ClosedForm, initial: np.ndarray, lr: float, steps: int, *,
             batch: int = 4096, loss: str = "qwem", negatives: float = 1.0, psi="setting31",
             untied: bool = False, seed: int = 0, dtype: str = "float32", device: str = "auto",
-            record_every: int | None = None) -> SimulationResult:
-    """Run pair-sampled minibatch SGD from `initial` for `steps` steps; times in flow units (module doc)."""
+            record_every: int | None = None, sampler: str = "pairs") -> SimulationResult:
+    """Run minibatch SGD from `initial` for `steps` steps; times in flow units (module doc, incl. `sampler`)."""
     objective = PairObjective(stats, batch=batch, loss=loss, negatives=negatives, psi=psi, dtype=dtype,
-                              device=device)
+                              device=device, sampler=sampler)
     objective.check_prediction(prediction)
     lr = check_positive(lr, "learning rate")
     steps = _positive_int(steps, "steps")
@@ -325,7 +409,8 @@ def run_sgd(stats: Cooccurrence, prediction: ClosedForm, initial: np.ndarray, lr
         "minibatch_loss": np.asarray(minibatch_losses, dtype=np.float64),
         "lr": lr, "batch": objective.batch, "negatives": objective.negatives,
         "negative_pairs": objective.negative_count, "loss": loss, "psi": objective.psi_name,
-        "untied": untied, "seed": int(seed), "dtype": dtype, "gram_gap": gram_gap(prediction, final_w),
+        "untied": untied, "seed": int(seed), "dtype": dtype, "sampler": objective.sampler,
+        "gram_gap": gram_gap(prediction, final_w),
     }
     if context is not None:
         extra["context_embeddings"] = context.double().cpu().numpy()

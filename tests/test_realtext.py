@@ -76,6 +76,8 @@ def test_joint_marginals_are_window_mass():
 def test_sgd_qwem_converges_to_closed_form_subspace():
     """SGD on QWEM from small random init learns M*'s top-10 eigenspace (V = 150, lee corpus).
 
+    Trained with realtext's SGD sampler (SGD_SAMPLER = "entries", uniform entries with exact pair terms).
+
     Schedule from the theory (sims.realtext.sgd_schedule): Euler step 0.05/c (c = stiffest flow rate), horizon 1.5x the
     QR-predicted step time of mode 10, then as many steps at lr/4.
     """

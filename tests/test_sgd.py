@@ -1,4 +1,5 @@
-"""Claims about pair-sampled minibatch SGD (sims/sgd.py, THEORY §4): unbiased, flow-time map, tracks the flow."""
+"""Claims about minibatch SGD (sims/sgd.py, THEORY §4), for both samplers (word2vec pairs, uniform entries):
+unbiased, flow-time map, tracks the flow."""
 
 from __future__ import annotations
 
@@ -60,8 +61,9 @@ CONFIGS = [  # (loss, psi, negatives, untied)
 
 
 @pytest.mark.claim("SGD-UNBIASED", source="THEORY §4 (minibatch SGD is an unbiased estimate of the gradient)")
+@pytest.mark.parametrize("sampler", ["pairs", "entries"])
 @pytest.mark.parametrize("loss, psi_name, negatives, untied", CONFIGS)
-def test_minibatch_gradient_is_unbiased(loss, psi_name, negatives, untied):
+def test_minibatch_gradient_is_unbiased(loss, psi_name, negatives, untied, sampler):
     """Mean of L̂ and ∇L̂ over seeded minibatches = exact L and ∇L, within Z_MAX standard errors."""
     stats = small_stats()
     v, d = stats.joint.shape[0], 2
@@ -75,7 +77,7 @@ def test_minibatch_gradient_is_unbiased(loss, psi_name, negatives, untied):
     w = rng.normal(0.0, 0.6, (v, d))
     c = w + rng.normal(0.0, 0.3, (v, d)) if untied else w
     objective = PairObjective(stats, batch=256, loss=loss, negatives=negatives, psi=psi_arg, dtype="float64",
-                              device="cpu")
+                              device="cpu", sampler=sampler)
     gen = objective.generator(5)
     wt, ct = torch.as_tensor(w), (torch.as_tensor(c) if untied else None)
     losses, grads = [], []
@@ -116,8 +118,9 @@ def test_minibatch_gradient_is_unbiased(loss, psi_name, negatives, untied):
 
 
 @pytest.mark.claim("SGD-TIME", source="sims/sgd.py step -> flow-time map (THEORY §4)")
+@pytest.mark.parametrize("sampler", ["pairs", "entries"])
 @pytest.mark.parametrize("untied", [False, True])
-def test_one_step_moves_by_flow_time(untied):
+def test_one_step_moves_by_flow_time(untied, sampler):
     """E[W(1) − W(0)] = −Δt · ½(WWᵀ − M*)W with Δt the run's own recorded time of step 1."""
     stats = small_stats(6, seed=4)
     prediction = closed_form(target_matrix(stats), 2)
@@ -126,10 +129,11 @@ def test_one_step_moves_by_flow_time(untied):
     moves, times = [], []
     for seed in range(300):
         result = run_sgd(stats, prediction, w0, 0.01, 1, batch=128, untied=untied, seed=seed, dtype="float64",
-                         device="cpu")
+                         device="cpu", sampler=sampler)
         moves.append((result.embeddings - w0).ravel())
         times.append(result.times[-1])
-    assert np.ptp(times) == 0.0 and times[0] > 0
+    # Both samplers estimate the same ∇L, so both must use Δt = 2 g lr tied, g lr untied (g = 1 here).
+    assert np.ptp(times) == 0.0 and times[0] == pytest.approx((1.0 if untied else 2.0) * 0.01, rel=1e-12)
     z = z_scores(np.asarray(moves), times[0] * flow_velocity.ravel())
     assert z.max() <= Z_MAX, f"mean step is not -dt * flow velocity: max z = {z.max():.2f}"
     # The map itself must not be trivially satisfied by a zero move: the mean move is well resolved.
@@ -143,13 +147,13 @@ def planted_problem():
     return stats, prediction
 
 
-def check_tracking(device: str):
+def check_tracking(device: str, sampler: str = "pairs"):
     stats, prediction = planted_problem()
     w0 = random_init(20, 3, 0.03, 0)
     lr = 0.002
     steps = int(1.4 * prediction.random_step_times(w0)[-1] / (2 * lr))
     sgd = run_sgd(stats, prediction, w0, lr, steps, batch=4096, seed=0, dtype="float32", device=device,
-                  record_every=2)
+                  record_every=2, sampler=sampler)
     gd = run_gd(prediction, w0, 2 * lr, steps, record_every=2, dtype="float64", device="cpu")
     assert not sgd.diverged and sgd.converged
     assert np.all(np.isfinite(sgd.embeddings))
@@ -167,14 +171,16 @@ def check_tracking(device: str):
 
 
 @pytest.mark.claim("SGD-TRACK", source="THEORY §4 (with small lr, SGD tracks the flow)")
-def test_sgd_tracks_flow_on_planted_problem():
-    check_tracking("cpu")
+@pytest.mark.parametrize("sampler", ["pairs", "entries"])
+def test_sgd_tracks_flow_on_planted_problem(sampler):
+    check_tracking("cpu", sampler)
 
 
 @pytest.mark.cuda
 @pytest.mark.claim("SGD-TRACK", source="THEORY §4 (with small lr, SGD tracks the flow), on CUDA")
-def test_sgd_tracks_flow_on_cuda():
-    check_tracking("cuda")
+@pytest.mark.parametrize("sampler", ["pairs", "entries"])
+def test_sgd_tracks_flow_on_cuda(sampler):
+    check_tracking("cuda", sampler)
 
 
 @pytest.mark.parametrize("untied", [False, True])
@@ -220,11 +226,28 @@ def test_untied_learns_top_subspace():
     assert result.overlap[-1] >= 1 - tolerance("sgd_subspace_overlap").value
 
 
-def test_same_seed_is_bit_identical_on_cpu():
+def test_entry_term_is_bounded_square_under_setting31():
+    """Entry sampler, qwem, Setting 3.1: each sampled term is (V²/B)[¼(x − M*_ij)² − ¼M*_ij²] (module doc)."""
+    stats = small_stats()
+    v, batch = 8, 64
+    objective = PairObjective(stats, batch=batch, loss="qwem", dtype="float64", device="cpu", sampler="entries")
+    entries = objective.sample(objective.generator(3))
+    m = target_matrix(stats)[entries.rows.numpy(), entries.cols.numpy()]
+    w = np.random.default_rng(1).normal(0.0, 0.8, (v, 2))
+    x = np.sum(w[entries.rows.numpy()] * w[entries.cols.numpy()], axis=1)
+    value, slope = objective.entry_terms(torch.as_tensor(x), entries.weights, entries.negative_weights)
+    scale = v * v / batch
+    assert np.allclose(value.numpy(), scale * ((x - m) ** 2 - m ** 2) / 4, rtol=0,
+                       atol=tolerance("identity").value * scale)
+    assert np.allclose(slope.numpy(), scale * (x - m) / 2, rtol=0, atol=tolerance("identity").value * scale)
+
+
+@pytest.mark.parametrize("sampler", ["pairs", "entries"])
+def test_same_seed_is_bit_identical_on_cpu(sampler):
     stats, prediction = planted_problem()
     w0 = random_init(20, 3, 0.03, 0)
-    runs = [run_sgd(stats, prediction, w0, 0.002, 60, batch=512, seed=seed, device="cpu", record_every=20)
-            for seed in (7, 7, 8)]
+    runs = [run_sgd(stats, prediction, w0, 0.002, 60, batch=512, seed=seed, device="cpu", record_every=20,
+                    sampler=sampler) for seed in (7, 7, 8)]
     assert np.array_equal(runs[0].embeddings, runs[1].embeddings)
     assert np.array_equal(runs[0].singular_values, runs[1].singular_values)
     assert np.array_equal(runs[0].extra["minibatch_loss"], runs[1].extra["minibatch_loss"])
@@ -268,6 +291,7 @@ def test_recording_and_minibatch_loss():
     ({"steps": 0}, "steps"),
     ({"record_every": 0}, "record_every"),
     ({"untied": "yes"}, "untied"),
+    ({"sampler": "rows"}, "sampler must be"),
     ({"initial": np.zeros((20, 2))}, "initial embeddings"),
     ({"initial": np.full((20, 3), np.nan)}, "non-finite"),
     ({"negatives": 3.0}, "not the M"),  # prediction built for k = 1
