@@ -30,7 +30,6 @@ from pathlib import Path
 
 import numpy as np
 
-from sims.commands.simulate import curvature
 from sims.corpus import CorpusStatistics, corpus_statistics, in_vocabulary_documents
 from sims.evaluation import analogy_accuracy, load_analogies, load_wordsim, wordsim_spearman
 from sims.trajectory import Recorder, SimulationResult
@@ -128,7 +127,7 @@ def sampler_lr_limit(stats: Cooccurrence, batch: int = SGD_BATCH, sampler: str =
 
 def sgd_schedule(prediction: ClosedForm, initial: np.ndarray, quick: bool = False,
                  lr_limit: float = np.inf) -> dict:
-    """Learning rate and steps from the theory: flow step h/c (c = curvature), to 1.5x the last step time.
+    """Learning rate and steps from the theory: flow step h/c (c = prediction.stiffest_rate), to 1.5x the last step time.
 
     run_sgd (Setting 3.1, tied) advances flow time by 2 lr per step (sims/sgd.py); lr is also kept
     below `lr_limit` (sampler_lr_limit). A second phase at lr / ANNEAL follows: SGD's stationary
@@ -139,7 +138,7 @@ def sgd_schedule(prediction: ClosedForm, initial: np.ndarray, quick: bool = Fals
     """
     lam1 = float(prediction.learned_eigenvalues[0])
     fraction = QUICK_STEP_FRACTION if quick else STEP_FRACTION
-    flow_step = min(fraction / curvature(prediction), 2.0 * lr_limit)
+    flow_step = min(fraction / prediction.stiffest_rate, 2.0 * lr_limit)
     step_times = prediction.random_step_times(initial)
     t_end = TRAIN_TIME_FACTOR * float(np.max(step_times))
     steps = int(math.ceil(t_end / flow_step))
@@ -194,7 +193,7 @@ def gd_schedule(prediction: ClosedForm, initial: np.ndarray, quick: bool = False
     """Full-batch GD: Euler step GD_STEP_FRACTION/c (stable for < 2/c), to 1.5x the last QR step time."""
     lam1 = float(prediction.learned_eigenvalues[0])
     # Real M* has a large negative eigenvalue (-2 at every unseen pair), which can be stiffer than lambda_1.
-    lr = (QUICK_STEP_FRACTION if quick else GD_STEP_FRACTION) / curvature(prediction)
+    lr = (QUICK_STEP_FRACTION if quick else GD_STEP_FRACTION) / prediction.stiffest_rate
     step_times = prediction.random_step_times(initial)
     t_end = TRAIN_TIME_FACTOR * float(np.max(step_times))
     steps = min(int(math.ceil(t_end / lr)), QUICK_MAX_STEPS if quick else MAX_STEPS)

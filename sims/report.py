@@ -45,8 +45,9 @@ DEFAULT_INIT_SCALE = 1e-12
 # "(gap) ln(1/sigma^2) >> 4" of THEORY §3 made concrete (twice the threshold).
 MIN_SEPARATION = 8.0
 
-# Learning rates from the theory: GD is stable iff eta lam_1 < 2 (THEORY §4); a tenth of that keeps
-# the Euler delay eta lam_k / 4 per unit time (a few per cent) small but visible.
+# Learning rates from the theory: GD is stable iff eta < 2 / max(lam_1, (lam_1 - lam_min) / 2) (THEORY §4,
+# refined: ClosedForm.gd_stability_limit); a tenth of that keeps the Euler delay eta lam_k / 4 per unit
+# time (a few per cent) small but visible.
 GD_LR_FRACTION = 0.1
 # SGD (Setting 3.1, tied) advances flow time by 2 lr per step (sims/sgd.py); it takes GD's flow step,
 # lr = eta / 2, so both carry the same O(eta) Euler delay. Its stationary noise (a deficit 1 - overlap
@@ -245,7 +246,7 @@ def run_report(scenario: Scenario, *, methods=METHODS, lr: float | None = None, 
     # lam_m - max(lam_(m+1), 0) <= lam_m (see SGD_ANNEAL_EFOLDS), mode m's own height at rate lam_m.
     below = max(float(prediction.eigenvalues[m]), 0.0) if len(prediction.eigenvalues) > m else 0.0
     t_end = t_last * (1.0 + SETTLE_FRACTION) + SETTLE_RATES / (lam[-1] - below)
-    eta = GD_LR_FRACTION * 2.0 / lam[0] if lr is None else check_positive(lr, "--lr")
+    eta = GD_LR_FRACTION * prediction.gd_stability_limit if lr is None else check_positive(lr, "--lr")
     gd_steps = int(math.ceil(t_end / eta))
     if "gd" in methods and gd_steps > MAX_GD_STEPS:
         raise InputError(f"GD would need {gd_steps} steps to reach the end of training at t = {t_end:.3g} with lr "

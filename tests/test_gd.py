@@ -92,6 +92,8 @@ def test_gd_stability_with_a_large_negative_eigenvalue(lam_min):
     values = stepped_spectrum(12, [1.0, 0.5], negatives=[lam_min], bulk=0.05, seed=3)
     prediction = closed_form(matrix_with_spectrum(values, 5), 2)
     limit = 4.0 / (1.0 - lam_min)
+    check(abs(prediction.gd_stability_limit - limit) <= 1e-9 * limit, "ClosedForm.gd_stability_limit is this limit",
+          predicted=limit, measured=prediction.gd_stability_limit)
     w0 = random_init(prediction.size, prediction.dim, 1e-3, 8)  # random: it has a component along v_min
     below = run_gd(prediction, w0, 0.95 * limit, 3000, device="cpu")
     check(below.converged and not below.diverged, "5 % below the refined limit GD converges",

@@ -7,7 +7,7 @@ from functools import cached_property
 
 import numpy as np
 
-from theory.spectrum import Spectrum, top_eigenpairs
+from theory.spectrum import Spectrum, smallest_eigenvalue, top_eigenpairs
 from theory.symbolic import half_height_time, mode_trajectory
 from theory.validation import InputError, as_real_matrix, check_dim, check_positive, check_symmetric
 
@@ -114,6 +114,22 @@ class ClosedForm:
     def plateau_losses(self, g: float = 1.0) -> np.ndarray:
         """QWEM loss on each plateau under Setting 3.1: (g/4) E_k - (g/4) ||M*||_F^2."""
         return 0.25 * g * (self.plateau_errors - self.spectrum.frobenius_sq)
+
+    @cached_property
+    def stiffest_rate(self) -> float:
+        """Largest relaxation rate of the flow at the minimiser: max(lam_1, (lam_1 - lam_min) / 2).
+
+        Linearising dW/dt = -1/2 (WW^T - M*) W at W = V_d Lambda_d^1/2, a learned mode relaxes at rate
+        lam_k and a perturbation v_j e_i^T along an unlearned eigenvector at rate (lam_i - lam_j) / 2, so
+        a negative lam_min < -3 lam_1 is the stiffest direction (THEORY §4's eta lam_1 < 2 assumes not).
+        """
+        top = float(self.eigenvalues[0])
+        return max(top, 0.5 * (top - smallest_eigenvalue(self.target)), 1e-300)
+
+    @property
+    def gd_stability_limit(self) -> float:
+        """Largest learning rate at which full-batch GD converges to the minimiser: 2 / stiffest_rate."""
+        return 2.0 / self.stiffest_rate
 
     def aligned_init(self, scale: float) -> np.ndarray:
         """W(0) = scale * V_d (aligned init with s_k(0)^2 = scale^2 on every learned mode)."""

@@ -78,3 +78,14 @@ def top_eigenpairs(matrix: np.ndarray, k: int | None = None) -> Spectrum:
     while len(_cache) > _CACHE_SIZE:
         _cache.popitem(last=False)
     return spectrum
+
+
+def smallest_eigenvalue(matrix: np.ndarray) -> float:
+    """The smallest (most negative) eigenvalue of symmetric `matrix`; Lanczos for large V."""
+    matrix = np.asarray(matrix, dtype=np.float64)
+    size = matrix.shape[0]
+    if size < LANCZOS_MIN_SIZE:
+        return float(scipy.linalg.eigh(matrix, eigvals_only=True, subset_by_index=[0, 0])[0])
+    start = np.ones(size) / np.sqrt(size)
+    return float(scipy.sparse.linalg.eigsh(matrix, k=1, which="SA", v0=start, tol=1e-6,
+                                           return_eigenvectors=False)[0])

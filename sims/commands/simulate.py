@@ -7,15 +7,12 @@ import math
 import sys
 
 import numpy as np
-import scipy.linalg
-import scipy.sparse.linalg
 
 from sims.commands._common import (DEFAULT_INIT_SCALE, add_dim_argument, add_init_arguments, add_source_arguments,
                                    init_scale, load_problem, positive_float, positive_int, print_json, require)
 from sims.device import DEVICES, DTYPES, resolve_device, resolve_dtype
 from sims.io import check_output_dir, load_npy, staged_output
 from theory.predictions import ClosedForm, closed_form, random_init
-from theory.spectrum import LANCZOS_MIN_SIZE
 from theory.validation import InputError
 
 NAME = "simulate"
@@ -207,27 +204,9 @@ def _default_horizon(prediction: ClosedForm, predicted) -> float:
     return 1.5 * float(finite.max()) + 5.0 / slowest
 
 
-def curvature(prediction: ClosedForm) -> float:
-    """Largest Hessian eigenvalue of the flow at the minimiser: max(lam_1, (lam_1 - lam_min) / 2).
-
-    Linearising dW/dt = -1/2 (WW^T - M*) W at W = V_d Lambda_d^1/2: a learned mode relaxes at rate lam_k,
-    a perturbation v_j e_i^T (j not learned) at rate (lam_i - lam_j) / 2, so a large negative lam_min
-    can be the stiffest direction (THEORY §4 states lr lam_1 < 2, which assumes it is not).
-    """
-    target, size = prediction.target, prediction.size
-    if size < LANCZOS_MIN_SIZE:
-        lowest = float(scipy.linalg.eigh(target, eigvals_only=True, subset_by_index=[0, 0])[0])
-    else:
-        start = np.ones(size) / np.sqrt(size)
-        lowest = float(scipy.sparse.linalg.eigsh(target, k=1, which="SA", v0=start, tol=1e-6,
-                                                 return_eigenvectors=False)[0])
-    top = float(prediction.eigenvalues[0])
-    return max(top, 0.5 * (top - lowest), 1e-300)
-
-
 def _default_lr(prediction: ClosedForm, args) -> float:
     """SAFE_FRACTION of the stability limit 2/c, converted to the method's own lr for sgd."""
-    flow_step = SAFE_FRACTION * 2.0 / curvature(prediction)
+    flow_step = SAFE_FRACTION * prediction.gd_stability_limit
     if args.method == "sgd":
         return flow_step / (1.0 if args.untied else 2.0)
     return flow_step
