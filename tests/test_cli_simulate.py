@@ -71,15 +71,17 @@ def test_simulate_matrix_methods(tmp_path, matrix, method):
         assert np.all(measured > expected) and np.all(measured < 1.1 * expected)
 
 
-def test_simulate_sgd(tmp_path, counts):
-    pytest.importorskip("sims.sgd")
+@pytest.mark.parametrize("sampler", ["pairs", "entries"])
+def test_simulate_sgd(tmp_path, counts, sampler):
     out = tmp_path / "sgd"
     code, stdout, err = run_cli("simulate", "--cooccurrence", counts, "--dim", D, "--method", "sgd", "--seed", 1,
-                                "--init-scale", 1e-3, "--steps", 300, "--batch", 512, "--out", out, "--json")
+                                "--init-scale", 1e-3, "--steps", 300, "--batch", 512, "--sampler", sampler,
+                                "--out", out, "--json")
     assert code == 0, err
     payload = json.loads(stdout)
     _check_outputs(out, payload, "sgd")
     assert payload["steps"] == 300 and payload["dtype"] == "float32" and payload["batch"] == 512
+    assert payload["sampler"] == sampler
     assert payload["times"][1] == pytest.approx(300 * payload["flow_time_per_step"])
 
 
@@ -140,6 +142,7 @@ BAD = {
                                         "--init", _write(d / "W.npy", np.zeros((V, 2)))], "not both"),
     "sgd without counts": (lambda d, m, c: ["--matrix", m, "--dim", 2, "--method", "sgd"], "--cooccurrence"),
     "loss with gd": (lambda d, m, c: ["--matrix", m, "--dim", 2, "--method", "gd", "--loss", "sgns"], "sgd"),
+    "sampler with ode": (lambda d, m, c: ["--matrix", m, "--dim", 2, "--method", "ode", "--sampler", "entries"], "sgd"),
     "batch with ode": (lambda d, m, c: ["--matrix", m, "--dim", 2, "--method", "ode", "--batch", 8], "sgd"),
     "bad method": (lambda d, m, c: ["--matrix", m, "--dim", 2, "--method", "adam"], "invalid choice"),
     "bad dtype": (lambda d, m, c: ["--matrix", m, "--dim", 2, "--method", "gd", "--dtype", "float16"],

@@ -28,8 +28,10 @@ Train embeddings W (V x d) on a target M* (--matrix) or on the M* of a co-occurr
 
   ode  the flow itself, integrated by SciPy (DOP853, relative tolerance 1e-9)
   gd   full-batch gradient descent W <- W - lr 1/2 (WW^T - M*) W in PyTorch; flow time t = lr * steps
-  sgd  word2vec's pair-sampled minibatch SGD on the QWEM or SGNS loss (needs --cooccurrence);
-       flow time per step 2 lr (tied) or lr (--untied) under Setting 3.1 weights (sims.sgd)
+  sgd  minibatch SGD on the QWEM or SGNS loss (needs --cooccurrence): --sampler pairs is word2vec's
+       loop (positives from P_ij, negatives from P_i P_j); --sampler entries draws matrix entries
+       uniformly (unbiased too, far less noisy on Zipfian statistics); flow time per step
+       2 lr (tied) or lr (--untied) under Setting 3.1 weights (sims.sgd)
 
 W(0): --init-scale SIGMA (default {DEFAULT_INIT_SCALE:g}) draws W_ij(0) ~ N(0, SIGMA^2) from --seed S
 (default 0): exactly the init `w2v-theory predict --seed S --init-scale SIGMA` assumes; or --init W0.npy.
@@ -59,7 +61,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--loss", choices=("qwem", "sgns"), default=None, help="sgd loss (default qwem)")
     parser.add_argument("--untied", action="store_true", help="sgd: separate context embeddings W'")
     parser.add_argument("--batch", type=positive_int, default=None, metavar="B",
-                        help="sgd: positive pairs per step (default 4096)")
+                        help="sgd: positive pairs (or entries) per step (default 4096)")
+    parser.add_argument("--sampler", choices=("pairs", "entries"), default=None,
+                        help="sgd: word2vec's pair sampler (default) or uniform matrix entries")
     parser.add_argument("--device", choices=DEVICES, default="auto", help="gd/sgd device (default auto)")
     parser.add_argument("--dtype", choices=DTYPES, default=None,
                         help="gd/sgd precision (default float64 for gd, float32 for sgd)")
@@ -118,7 +122,7 @@ def run(args) -> int:
 
         result = run_sgd(problem.stats, prediction, initial, lr, steps, batch=args.batch or 4096,
                          loss=args.loss or "qwem", negatives=args.negatives, untied=args.untied,
-                         seed=args.seed or 0, dtype=dtype, device=str(device))
+                         sampler=args.sampler or "pairs", seed=args.seed or 0, dtype=dtype, device=str(device))
         flow_per_step = float(result.extra.get("flow_time_per_step", flow_per_step))
 
     payload = {
@@ -149,7 +153,8 @@ def run(args) -> int:
         "out": str(args.out),
     }
     if args.method == "sgd":
-        payload.update(loss=args.loss or "qwem", batch=args.batch or 4096, untied=args.untied)
+        payload.update(loss=args.loss or "qwem", batch=args.batch or 4096, untied=args.untied,
+                       sampler=args.sampler or "pairs")
     with staged_output(args.out) as staging:
         result.save(staging)
         (staging / "summary.json").write_text(_json_text(payload))
@@ -163,7 +168,7 @@ def run(args) -> int:
 def _check_method_options(args) -> None:
     if args.method != "sgd":
         for option, given in (("--loss", args.loss is not None), ("--untied", args.untied),
-                              ("--batch", args.batch is not None)):
+                              ("--batch", args.batch is not None), ("--sampler", args.sampler is not None)):
             require(not given, f"{option} applies only to --method sgd")
     else:
         require(args.cooccurrence is not None,
