@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import json
+import math
 import os
 import shutil
 import tempfile
@@ -64,3 +66,25 @@ def staged_output(out):
             os.replace(item, target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def json_ready(value):
+    """`value` with numpy arrays and scalars turned into JSON types; NaN and inf become None (null)."""
+    if isinstance(value, dict):
+        return {key: json_ready(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_ready(item) for item in value]
+    if isinstance(value, np.ndarray):
+        return json_ready(value.tolist())
+    if isinstance(value, (np.floating, float)):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    return value
+
+
+def json_text(payload: dict) -> str:
+    """One indented JSON document (strict: no NaN literals), newline-terminated."""
+    return json.dumps(json_ready(payload), indent=2, allow_nan=False) + "\n"

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import json
 import math
 import time
 from dataclasses import dataclass, field
@@ -18,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sims.commands._common import _clean
+from sims.io import json_text
 from sims.ode import gram_gap, run_ode, sample_times
 from sims.sources import planted_joint, zipf_unigram
 from sims.trajectory import SimulationResult
@@ -584,8 +583,7 @@ def write_report(report: Report, folder: Path, *, svg: bool = False, command: st
     t0 = time.perf_counter()
     figures.write_all(report, folder, svg=svg)
     report.timings["figures_s"] = time.perf_counter() - t0
-    payload = _clean(summary(report))
-    (folder / "summary.json").write_text(json.dumps(payload, indent=2, allow_nan=False) + "\n")
+    (folder / "summary.json").write_text(json_text(summary(report)))
     path = folder / "report.md"
     path.write_text(markdown(report, command))
     return path

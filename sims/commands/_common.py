@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 from dataclasses import dataclass
 
 import numpy as np
 
-from sims.io import load_npy
+from sims.io import json_text, load_npy
 from theory.target import Cooccurrence, cooccurrence, target_matrix
 from theory.validation import InputError, as_real_matrix, check_positive, check_symmetric
 
@@ -97,24 +96,7 @@ def init_scale(args) -> float:
 
 def print_json(payload: dict) -> None:
     """One JSON object on stdout; NaN (e.g. a step never reached) becomes null."""
-    json.dump(_clean(payload), sys.stdout, indent=2, allow_nan=False)
-    sys.stdout.write("\n")
-
-
-def _clean(value):
-    if isinstance(value, dict):
-        return {key: _clean(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_clean(item) for item in value]
-    if isinstance(value, np.ndarray):
-        return _clean(value.tolist())
-    if isinstance(value, (np.floating, float)):
-        return float(value) if math.isfinite(value) else None
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, np.bool_):
-        return bool(value)
-    return value
+    sys.stdout.write(json_text(payload))
 
 
 def require(condition: bool, message: str) -> None:

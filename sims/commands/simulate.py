@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import sys
 
@@ -11,7 +10,7 @@ import numpy as np
 from sims.commands._common import (DEFAULT_INIT_SCALE, add_dim_argument, add_init_arguments, add_source_arguments,
                                    init_scale, load_problem, positive_float, positive_int, print_json, require)
 from sims.device import DEVICES, DTYPES, resolve_device, resolve_dtype
-from sims.io import check_output_dir, load_npy, staged_output
+from sims.io import check_output_dir, json_text, load_npy, staged_output
 from theory.predictions import ClosedForm, closed_form, random_init
 from theory.validation import InputError
 
@@ -157,7 +156,7 @@ def run(args) -> int:
                        sampler=args.sampler or "pairs")
     with staged_output(args.out) as staging:
         result.save(staging)
-        (staging / "summary.json").write_text(_json_text(payload))
+        (staging / "summary.json").write_text(json_text(payload))
     if args.json:
         print_json(payload)
     else:
@@ -215,12 +214,6 @@ def _default_lr(prediction: ClosedForm, args) -> float:
     if args.method == "sgd":
         return flow_step / (1.0 if args.untied else 2.0)
     return flow_step
-
-
-def _json_text(payload: dict) -> str:
-    from sims.commands._common import _clean
-
-    return json.dumps(_clean(payload), indent=2, allow_nan=False) + "\n"
 
 
 def _print_summary(p: dict) -> None:
