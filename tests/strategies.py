@@ -191,19 +191,34 @@ class DynamicsProblem:
                 f"seed={self.problem.seed}, sigma=1e-{self.init.log10_inverse_sigma:g}, {kind})")
 
 
+# While mode 1 saturates (entries of W ~ 1), mode m's component is only ~ sigma^(1 - lam_m/lam_1); the
+# ODE's relative error control (rtol = 1e-9, sims.ode) resolves it only while that stays >~ 1e-6, a
+# factor 1000 above rtol, so log10(1/sigma) (1 - lam_m/lam_1) <= ODE_RESOLUTION_DECADES.
+ODE_RESOLUTION_DECADES = 6.0
+
+
+def ode_resolution_exponent(eigenvalues, dim: int) -> float:
+    """Largest log10(1/sigma) at which the ODE still resolves the weakest learned mode (see above)."""
+    positive = [lam for lam in list(eigenvalues)[:dim] if lam > 0]
+    if len(positive) < 2 or positive[-1] >= positive[0]:  # one mode, or all degenerate: nothing lags
+        return float("inf")
+    return ODE_RESOLUTION_DECADES / (1.0 - positive[-1] / positive[0])
+
+
 @st.composite
 def dynamics_problems(draw, separation: float | None = None, max_log10_inverse_sigma: float = 12.0,
                       min_log10_inverse_sigma: float = 3.0, aligned: bool = False, **spectral):
     """A spectral problem plus a small init; with `separation` = S the init is constructed small enough
     that consecutive learned steps are S apart (S >= 8 is where THEORY §3 calls steps separated),
     i.e. log10(1/sigma) >= `separation_exponent` (never filtered: sigma is computed from the gaps).
+    sigma is also kept large enough for the ODE to resolve every mode (`ode_resolution_exponent`).
     `spectral` is passed on to `spectral_problems`.
     """
     problem = draw(spectral_problems(**spectral))
     lo = min_log10_inverse_sigma
     if separation is not None:
         lo = max(lo, separation_exponent(problem.eigenvalues, problem.dim, separation))
-    hi = max(lo, max_log10_inverse_sigma)
+    hi = max(lo, min(max_log10_inverse_sigma, ode_resolution_exponent(problem.eigenvalues, problem.dim)))
     exponent = float(np.ceil(2 * lo) / 2 + draw(st.integers(0, int(2 * (hi - lo)))) / 2)
     return DynamicsProblem(problem, SmallInit(log10_inverse_sigma=exponent, seed=draw(seeds), aligned=aligned))
 
