@@ -54,7 +54,7 @@ ANNEAL = 4.0              # second-phase lr divisor (see sgd_schedule)
 # height to 1 - 1e-3 of the final value takes ln(1e3)/lambda_d ≈ 0.5 tau_d more when r^2 ≈ 1e-6 lambda_d.
 TRAIN_TIME_FACTOR = 1.5
 MAX_STEPS = 40_000
-MAX_ANNEAL_STEPS = 10_000
+MAX_ANNEAL_STEPS = 20_000
 # Full-batch GD: lr c = 0.5 with c = max(lambda_1, (lambda_1 - lambda_min)/2) the stiffest rate of the
 # flow (sims.commands.simulate.curvature); Euler is stable for lr c < 2 (THEORY §4), delay O(lr).
 GD_STEP_FRACTION = 0.5
@@ -64,7 +64,18 @@ GD_STEP_FRACTION = 0.5
 # up to 1/P_min^2 on Zipfian text, and its noise swamps the gradient above a few hundred words
 # (measured with it: top-10 overlap 0.97 at V = 150, 0.86 at V = 300, 0.1 at V = 2000 in 50k steps).
 SGD_SAMPLER = "entries"
-SGD_BATCH = 4096            # run_sgd's default minibatch
+SGD_BATCH = 4096            # the smallest minibatch (run_sgd's default)
+# An entry-sampled gradient's variance grows like V^2 / B (each entry is weighted V^2 / B), so the batch
+# grows with V^2 past V = 2560: measured at V = 5000, d = 200 on 1.3M tokens, B = 4096 left QWEM at a
+# top-10 overlap of 0.90 and 6.4 % analogies, B = 16384 (with a 20k-step anneal) at 0.98 and 14.5 %
+# (closed form 17.2 %).
+SGD_ENTRIES_PER_BATCH_ROW = 1536
+
+
+def sgd_batch(vocab: int) -> int:
+    """Entries per SGD step at vocabulary size V: max(SGD_BATCH, V^2 / SGD_ENTRIES_PER_BATCH_ROW)."""
+    return max(SGD_BATCH, int(vocab) ** 2 // SGD_ENTRIES_PER_BATCH_ROW)
+
 COEFFICIENT_LIMIT = 0.5     # see sampler_lr_limit
 QUICK_MAX_STEPS = 1_500
 RECORDS = 60                # recorded points per SGD run (each costs one M* W product)
@@ -109,7 +120,7 @@ def top_words(directions: np.ndarray, vocab: list[str], count: int = 5, words: i
     return out
 
 
-def sampler_lr_limit(stats: Cooccurrence, batch: int = SGD_BATCH, sampler: str = SGD_SAMPLER) -> float:
+def sampler_lr_limit(stats: Cooccurrence, batch: int | None = None, sampler: str = SGD_SAMPLER) -> float:
     """Largest lr for which no single sampled term moves a row by more than COEFFICIENT_LIMIT x another row.
 
     pairs: the update for one sampled pair is w_i <- w_i - lr (Psi_ij / B) l'(x) w_j with |l'| ~ 1 near
@@ -119,6 +130,7 @@ def sampler_lr_limit(stats: Cooccurrence, batch: int = SGD_BATCH, sampler: str =
     entries: one sampled entry's coefficient is lr (V^2 / B) (x - M*_ij) / 2 with G = 1, at most
     lr V^2 / B near small init since |M*| <= 2 (sims/sgd.py, "Entry sampler"): independent of P_min.
     """
+    batch = sgd_batch(stats.joint.shape[0]) if batch is None else batch
     if sampler == "entries":
         return COEFFICIENT_LIMIT * batch / float(stats.joint.shape[0]) ** 2
     psi_max = 1.0 / float(np.min(stats.joint + stats.independent))
@@ -173,7 +185,7 @@ def train_sgd(stats: Cooccurrence, prediction: ClosedForm, initial: np.ndarray, 
     parts, w, offset = [], initial, 0.0
     for number, (lr, steps) in enumerate(phases):
         part = run_sgd(stats, prediction, w, speed * lr, steps, loss=loss, seed=seed + number, device=device,
-                       record_every=max(1, steps // RECORDS), sampler=sampler)
+                       record_every=max(1, steps // RECORDS), sampler=sampler, batch=sgd_batch(prediction.size))
         part.times = part.times / speed + offset
         parts.append(part if number == 0 else _drop_first(part))
         w, offset = part.embeddings, float(part.times[-1])
@@ -390,7 +402,7 @@ def run_study(corpus: str | Path | None, *, vocab: int = 2000, dim: int = 50, wi
         "wordsim_pairs": len(pairs), "analogy": analogy, "wordsim": wordsim,
         "overlap": overlap, "overlap_directions": k_summary, "top_words": words,
         "eigenvalues": [float(x) for x in prediction.eigenvalues[: min(len(prediction.eigenvalues), 2 * dim)]],
-        "training": {"method": method, "init_scale": sigma, "lr": schedule["lr"], "steps": schedule["steps"],
+        "training": {"method": method, "batch": sgd_batch(vocab) if method == "sgd" else None, "init_scale": sigma, "lr": schedule["lr"], "steps": schedule["steps"],
                      "anneal_lr": schedule["anneal_lr"], "anneal_steps": schedule["anneal_steps"],
                      "flow_time": schedule["t_end"], "flow_time_needed": schedule["t_needed"],
                      "flow_step_x_lambda1": schedule["h"], "modes_reached": schedule["modes_reached"],
@@ -508,7 +520,7 @@ def markdown_section(summary: dict) -> str:
     tr = summary["training"]
     if tr["method"] == "sgd":
         how = (f"SGD on uniformly sampled entries with their exact pair terms (sims.sgd, sampler=\"{SGD_SAMPLER}\"; "
-               f"batch {SGD_BATCH}), lr = {tr['lr']:.3g} for {tr['steps']} steps then lr/{ANNEAL:g} for "
+               f"batch {sgd_batch(summary['vocab'])}), lr = {tr['lr']:.3g} for {tr['steps']} steps then lr/{ANNEAL:g} for "
                f"{tr['anneal_steps']} steps (SGNS at twice the lr)")
     else:
         how = (f"full-batch GD on the exact expected loss, lr = {tr['lr']:.3g} for {tr['steps']} steps "
