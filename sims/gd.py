@@ -13,8 +13,7 @@ import numpy as np
 import torch
 
 from sims.device import resolve_device, resolve_dtype, thread_policy
-from sims.ode import check_initial, gram_gap, is_converged
-from sims.trajectory import Recorder, SimulationResult
+from sims.trajectory import Recorder, SimulationResult, check_initial, gram_gap, is_converged
 from theory.predictions import ClosedForm
 from theory.validation import InputError, check_positive
 

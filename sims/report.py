@@ -18,9 +18,9 @@ from pathlib import Path
 import numpy as np
 
 from sims.io import json_text
-from sims.ode import gram_gap, run_ode, sample_times
+from sims.ode import run_ode, sample_times
 from sims.sources import planted_joint, zipf_unigram
-from sims.trajectory import SimulationResult
+from sims.trajectory import SimulationResult, gram_gap
 from theory.predictions import ClosedForm, closed_form, random_init
 from theory.target import Cooccurrence, cooccurrence, target_matrix
 from theory.tolerances import tolerance
@@ -497,7 +497,7 @@ def check_claims(report: Report) -> list:
 
 def _final_gram_gap(prediction: ClosedForm, w: np.ndarray) -> float:
     """||WW^T - G*||_F / lam_m, formed densely when V x V is small: the expanded form used by the
-    simulators (sims.ode.gram_gap) cancels catastrophically near the minimiser and would report 0."""
+    simulators (sims.trajectory.gram_gap) cancels catastrophically near the minimiser and would report 0."""
     if prediction.size > 3000:
         return gram_gap(prediction, w)
     return float(np.linalg.norm(w @ w.T - prediction.gram) / prediction.learned_eigenvalues[-1])

@@ -81,8 +81,7 @@ import numpy as np
 import torch
 
 from sims.device import resolve_device, resolve_dtype, thread_policy
-from sims.ode import gram_gap
-from sims.trajectory import Recorder, SimulationResult
+from sims.trajectory import Recorder, SimulationResult, check_initial, gram_gap
 from theory.predictions import ClosedForm
 from theory.target import Cooccurrence
 from theory.validation import InputError, as_real_matrix, check_positive, check_symmetric
@@ -345,12 +344,7 @@ def run_sgd(stats: Cooccurrence, prediction: ClosedForm, initial: np.ndarray, lr
                                                                                             "record_every")
     if not isinstance(untied, bool):
         raise InputError(f"untied must be True or False, got {untied!r}")
-    initial = np.asarray(initial, dtype=np.float64)
-    shape = (objective.size, prediction.dim)
-    if initial.shape != shape:
-        raise InputError(f"initial embeddings must have shape {shape}, got {initial.shape}")
-    if not np.all(np.isfinite(initial)):
-        raise InputError("initial embeddings contain non-finite entries")
+    initial = check_initial(prediction, initial, "initial embeddings")
 
     step_time = (1.0 if untied else 2.0) * lr * objective.mean_weight
     gen = objective.generator(int(seed))

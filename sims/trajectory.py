@@ -1,4 +1,4 @@
-"""What every simulator returns: a recorded trajectory of W measured against the closed form, and final W."""
+"""What every simulator shares: the recorded trajectory of W measured against the closed form, final W, input and convergence checks."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from theory.predictions import ClosedForm
+from theory.tolerances import tolerance
+from theory.validation import InputError
 
 
 class Recorder:
@@ -121,3 +123,35 @@ class SimulationResult:
         np.savez(folder / "trajectory.npz", times=self.times, singular_values=self.singular_values,
                  loss=self.loss, error=self.error, effective_rank=self.effective_rank, overlap=self.overlap)
         np.save(folder / "embeddings.npy", self.embeddings)
+
+
+def check_initial(prediction: ClosedForm, initial, name: str = "W(0)") -> np.ndarray:
+    """W(0) as a finite float64 V x d array (InputError otherwise)."""
+    w = np.asarray(initial)
+    if w.dtype == object or not (np.issubdtype(w.dtype, np.floating) or np.issubdtype(w.dtype, np.integer)):
+        raise InputError(f"{name} must hold real numbers, got dtype {w.dtype}")
+    if w.shape != (prediction.size, prediction.dim):
+        raise InputError(f"{name} must have shape ({prediction.size}, {prediction.dim}) = (V, d), got {w.shape}")
+    w = np.array(w, dtype=np.float64)
+    if not np.all(np.isfinite(w)):
+        raise InputError(f"{name} contains {int(np.count_nonzero(~np.isfinite(w)))} non-finite entries")
+    return w
+
+
+def gram_gap(prediction: ClosedForm, w: np.ndarray) -> float:
+    """||W W^T - G*||_F / lam_m: distance of W's Gram from the predicted final Gram G*, in units of the
+    smallest learned eigenvalue (the distance to the nearest saddle, where mode m is missing).
+
+    Uses ||WW^T - EE^T||^2 = ||W^T W||^2 - 2 ||W^T E||^2 + ||E^T E||^2 (E = V_m Lambda_m^1/2): no V x V temporary.
+    """
+    w = np.asarray(w, dtype=np.float64)
+    e = prediction.embeddings[:, : prediction.learned_modes]
+    wtw, wte, ete = w.T @ w, w.T @ e, e.T @ e
+    gap_sq = np.vdot(wtw, wtw) - 2.0 * np.vdot(wte, wte) + np.vdot(ete, ete)
+    scale = prediction.learned_eigenvalues[-1] if prediction.learned_modes else float(np.max(np.abs(prediction.eigenvalues)))
+    return float(np.sqrt(max(gap_sq, 0.0)) / scale) if scale > 0 else float(np.sqrt(max(gap_sq, 0.0)))
+
+
+def is_converged(prediction: ClosedForm, w: np.ndarray) -> bool:
+    """Whether W sits at the predicted minimiser (Gram within the `converged_gram` tolerance)."""
+    return gram_gap(prediction, w) <= tolerance("converged_gram").value

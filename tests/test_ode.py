@@ -7,7 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sims.ode import gram_gap, run_ode, sample_times
+from sims.ode import run_ode, sample_times
+from sims.trajectory import gram_gap
 from tests.claims_support import assert_within, check
 from tests.strategies import seeds, spectral_problems
 from theory.predictions import closed_form, random_init

@@ -179,7 +179,7 @@ def _check_method_options(args) -> None:
 
 def _initial(args, prediction: ClosedForm) -> tuple[np.ndarray, str]:
     if args.init:
-        from sims.ode import check_initial
+        from sims.trajectory import check_initial
 
         return check_initial(prediction, load_npy(args.init, "--init"), "--init"), "file"
     seed = 0 if args.seed is None else args.seed
