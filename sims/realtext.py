@@ -45,7 +45,7 @@ OVERLAP_SUMMARY = 10        # the scalar overlap reported in the table: top 10 d
 # Init: every mode starts with r_k(0)^2 ≈ sigma^2 V = INIT_FRACTION * lambda_d, i.e. ln(1/INIT_FRACTION)
 # ≈ 14 e-folds below its final height, so steps are well separated (THEORY §3: gap x ln(1/sigma^2) >> 4).
 INIT_FRACTION = 1e-6
-# Euler step in flow time, as a fraction of 1/c (c = curvature, see GD_STEP_FRACTION): the discrete
+# Euler step in flow time, as a fraction of 1/c (c = ClosedForm.stiffest_rate, see GD_STEP_FRACTION): the discrete
 # map tracks the flow with an O(h/2) relative delay and is stable for h < 2; small h also averages SGD noise.
 STEP_FRACTION = 0.05
 QUICK_STEP_FRACTION = 0.25
@@ -56,7 +56,7 @@ TRAIN_TIME_FACTOR = 1.5
 MAX_STEPS = 40_000
 MAX_ANNEAL_STEPS = 20_000
 # Full-batch GD: lr c = 0.5 with c = max(lambda_1, (lambda_1 - lambda_min)/2) the stiffest rate of the
-# flow (sims.commands.simulate.curvature); Euler is stable for lr c < 2 (THEORY §4), delay O(lr).
+# flow (ClosedForm.stiffest_rate); Euler is stable for lr c < 2 (THEORY §4 refined), delay O(lr).
 GD_STEP_FRACTION = 0.5
 # SGD samples matrix entries uniformly and uses each entry's exact expected pair term (sims/sgd.py,
 # "Entry sampler"): under Setting 3.1 the QWEM term is ¼(x - M*_ij)² - ¼M*_ij², bounded, so its noise

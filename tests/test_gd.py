@@ -13,7 +13,7 @@ from theory.predictions import closed_form, random_init
 from theory.validation import InputError
 
 # Small problems with separated steps; the negative eigenvalue is mild enough that lam_1 sets the
-# stability limit ((lam_1 - lam_min) / 2 < lam_1, see sims.commands.simulate.curvature).
+# stability limit ((lam_1 - lam_min) / 2 < lam_1, see ClosedForm.stiffest_rate).
 PROBLEMS = {
     "two modes": (stepped_spectrum(12, [3.0, 1.5], negatives=[-1.0], bulk=0.05, seed=1), 2, 3),
     "three modes": (stepped_spectrum(16, [2.0, 1.2, 0.6], negatives=[-0.5], bulk=0.05, seed=2), 3, 7),

@@ -18,8 +18,8 @@ NAME = "simulate"
 ORDER = 20
 HELP = "simulate training (gradient-flow ODE, full-batch GD or minibatch SGD) and record the trajectory"
 METHODS = ("ode", "gd", "sgd")
-# Default step size: this fraction of the stability limit 2 / c (c = the largest curvature, see
-# `curvature`), small enough that GD's O(lr) delay of each step is ~5 % of 1/lam_1.
+# Default step size: this fraction of the stability limit 2 / c (c = the largest curvature,
+# ClosedForm.stiffest_rate), small enough that GD's O(lr) delay of each step is ~5 % of 1/lam_1.
 SAFE_FRACTION = 0.05
 DESCRIPTION = f"""\
 Train embeddings W (V x d) on a target M* (--matrix) or on the M* of a co-occurrence matrix
