@@ -158,3 +158,15 @@ def test_console_script_runs_from_a_subprocess(tmp_path):
     done = subprocess.run([sys.executable, "-m", "sims.cli", "predict", "--matrix", str(tmp_path / "x.npy"),
                            "--dim", "2"], capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+
+
+def test_closed_pipe_ends_quietly(tmp_path):
+    """A reader that closes its end (`| head`) ends the command without a traceback."""
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "sims.cli", "predict", "--matrix", "examples/stepped_target.npy",
+                             "--dim", "2", "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # before the command writes: its first write meets a pipe with no reader
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 1 and err == "", err
