@@ -239,7 +239,7 @@ def run_report(scenario: Scenario, *, methods=METHODS, lr: float | None = None, 
     if not np.all(np.isfinite(predicted)):
         raise InputError("the QR predictor gives no finite step time (W(0) has no component along some mode); "
                          "change --seed")
-    tau1 = float(np.log(lam[0] / scenario.init_scale ** 2) / lam[0])
+    tau1 = float(prediction.characteristic_times(scenario.init_scale)[0])
     t_last = float(predicted[-1])
     # After the last step the rotation of mode m towards the first unlearned mode decays at rate
     # lam_m - max(lam_(m+1), 0) <= lam_m (see SGD_ANNEAL_EFOLDS), mode m's own height at rate lam_m.

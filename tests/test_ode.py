@@ -48,6 +48,23 @@ def test_aligned_init_follows_logistic_and_keeps_singular_vectors(problem, sigma
                   scale=np.sqrt(lam[0]), problem=problem, what="max |W(t_end) - V_d diag(s(t_end))|")
 
 
+@pytest.mark.claim("TAU", source="THEORY §2 (characteristic time of an aligned mode)")
+@given(problem=spectral_problems(max_size=12, max_positive=3), sigma=st.sampled_from([1e-2, 1e-3, 1e-4]))
+def test_aligned_mode_height_at_characteristic_time(problem, sigma):
+    """W(0) = sigma V_d: at tau_k = ln(lam_k/sigma^2)/lam_k the ODE's s_k^2 equals lam_k / (2 - sigma^2/lam_k)."""
+    prediction = closed_form(problem.matrix, problem.dim)
+    lam = prediction.learned_eigenvalues
+    taus = prediction.characteristic_times(sigma)
+    # The ODE is sampled at every tau_k; mode k is read at its own tau_k.
+    result = run_ode(prediction, prediction.aligned_init(sigma), float(taus.max()), times=taus)
+    rows = np.searchsorted(result.times, taus)
+    measured = result.singular_values[rows, np.arange(len(lam))] ** 2
+    predicted = lam / (2.0 - sigma ** 2 / lam)
+    assert_within(np.max(np.abs(measured - predicted)), "ode_trajectory", scale=lam[0],
+                  problem=f"{problem}, sigma={sigma:g}", predicted=predicted, measured=measured,
+                  what="max_k |s_k^2(tau_k) - lam_k / (2 - sigma^2/lam_k)|")
+
+
 @pytest.mark.claim("ST-QR", source="THEORY §3 (finite-sigma QR step-time predictor)")
 @given(problem=spectral_problems(max_size=14, max_positive=3), sigma=SMALL_SCALES, seed=seeds)
 def test_random_init_step_times_match_qr_predictor(problem, sigma, seed):

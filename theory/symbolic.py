@@ -632,6 +632,11 @@ def _step_time_numeric():
     return sp.lambdify((lam, u0), step_time(), "numpy")
 
 
+@cache
+def _characteristic_time_numeric():
+    return sp.lambdify((lam, u0), characteristic_time(), "numpy")
+
+
 def mode_trajectory(times, eigenvalue, initial) -> np.ndarray:
     """s^2(t) of one aligned mode (broadcasts), evaluated with the derived logistic solution."""
     times, eigenvalue, initial = np.broadcast_arrays(
@@ -649,3 +654,9 @@ def half_height_time(eigenvalue, initial) -> np.ndarray:
     """Time at which an aligned mode reaches s^2 = lam/2 from s^2(0) = initial < lam/2 (lam > 0)."""
     return np.asarray(_step_time_numeric()(np.asarray(eigenvalue, dtype=np.float64),
                                            np.asarray(initial, dtype=np.float64)), dtype=np.float64)
+
+
+def characteristic_time_value(eigenvalue, initial) -> np.ndarray:
+    """tau = ln(lam / s^2(0)) / lam of an aligned mode (broadcasts), evaluated with the derived expression."""
+    return np.asarray(_characteristic_time_numeric()(np.asarray(eigenvalue, dtype=np.float64),
+                                                     np.asarray(initial, dtype=np.float64)), dtype=np.float64)
