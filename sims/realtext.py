@@ -449,7 +449,7 @@ def write_figures(out_dir: Path, prediction: ClosedForm, trained: dict, initial:
                         label="theory (QR predictor)" if j == 0 else None)
             ax.set_xlabel(r"rescaled time $t/\tau_1$")
             ax.set_ylabel(r"squared singular value $s_k^2$")
-            ax.set_title(f"{title}: top {shown} modes")
+            ax.set_title(f"{title}\ntop {shown} modes")
             ax.legend(loc="upper left")
         fig.tight_layout()
         fig.savefig(out_dir / "realtext_dynamics.png", dpi=110)

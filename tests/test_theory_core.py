@@ -12,6 +12,7 @@ from sims.sources import matrix_with_spectrum
 from tests.claims_support import assert_within
 from tests.strategies import joint_distributions, seeds, spectral_problems
 from theory.losses import qwem_loss
+from theory import spectrum
 from theory.predictions import closed_form, rank_one_minimiser
 from theory.target import cooccurrence, pmi, setting31_weights, target_matrix, weight_matrix
 from theory.tolerances import tolerance
@@ -130,6 +131,22 @@ def test_minimiser_is_truncation_by_value(problem, extra):
     assert prediction.learned_modes == int(np.sum(np.asarray(problem.eigenvalues)[:dim] > 0))
     assert_within(relative(prediction.embeddings @ prediction.embeddings.T, expected), "eigen_truncation",
                   problem=f"{problem}, d={dim}", what="embeddings' Gram vs dense eigh truncation")
+
+
+@pytest.mark.claim("MIN1-LANCZOS", source="Theorem 1 (minimiser), large-V eigensolver")
+@given(problem=spectral_problems(min_size=12, max_size=40, max_negative=3))
+def test_lanczos_solver_gives_truncation_by_value(problem):
+    """The top-k Lanczos solver used at large V returns the top eigenpairs by value, as a dense eigh does."""
+    # Both solvers are called directly: which one closed_form uses depends on V and k (theory/spectrum.py).
+    k = problem.dim
+    lanczos_values, lanczos_vectors = spectrum.lanczos_top(problem.matrix, k)
+    values, vectors = np.linalg.eigh(problem.matrix)
+    order = np.argsort(values)[::-1][:k]
+    assert_within(relative(lanczos_values, values[order]), "eigen_truncation", problem=problem,
+                  predicted=values[order], measured=lanczos_values, what="top-k eigenvalues, Lanczos vs dense eigh")
+    expected = (vectors[:, order] * values[order]) @ vectors[:, order].T
+    assert_within(relative((lanczos_vectors * lanczos_values) @ lanczos_vectors.T, expected), "eigen_truncation",
+                  problem=problem, what="V_k diag(lam_k) V_k^T, Lanczos vs dense eigh")
 
 
 @pytest.mark.claim("MIN2", source="Theorem 1 (negative eigenvalues never fitted)")
