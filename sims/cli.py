@@ -46,7 +46,10 @@ def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.run(args) or 0)
+        code = int(args.run(args) or 0)
+        # Flush here, inside the try: a pipe closed by its reader then fails below, not at exit.
+        sys.stdout.flush()
+        return code
     except InputError as exc:
         print(f"w2v-theory {args.command}: error: {exc}", file=sys.stderr)
         return 2
