@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.optimize
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from sims.sources import matrix_with_spectrum
 from tests.claims_support import assert_within
-from tests.strategies import joint_distributions, seeds, spectral_problems
+from tests.strategies import SpectralProblem, joint_distributions, seeds, spectral_problems
 from theory.losses import qwem_loss
 from theory import spectrum
 from theory.predictions import closed_form, rank_one_minimiser
@@ -162,6 +162,21 @@ def test_large_negative_eigenvalues_are_never_fitted(problem, seed, magnitude):
     negative_direction = eigvecs[:, np.argmin(eigvals)]
     assert np.linalg.norm(prediction.embeddings.T @ negative_direction) <= tolerance("eigen_truncation").value * np.linalg.norm(prediction.embeddings)
     assert np.all(np.linalg.eigvalsh(prediction.gram) >= -tolerance("eigen_truncation").value * values[0])
+
+
+@pytest.mark.claim("MIN3-ZERO", source="Theorem 1 (only positive eigenvalues are fitted)")
+@given(problem=spectral_problems(min_size=6, max_positive=3, max_negative=3), zeros=st.integers(1, 3), seed=seeds)
+# Found by a random-seed run: scipy's eigh returned this exact 0 as 8e-15 = 2.0 V eps max|lam|.
+@example(problem=SpectralProblem(eigenvalues=(2.0, -0.031, -1.0, -2.0, -3.0), seed=0, dim=1), zeros=1, seed=0)
+def test_zero_eigenvalues_are_not_learned(problem, zeros, seed):
+    """An exactly-zero eigenvalue of M* (rank-deficient target) is not a learned mode, whatever its rounding."""
+    values = np.sort(np.concatenate([problem.eigenvalues, np.zeros(zeros)]))[::-1]
+    dim = min(problem.dim + zeros, len(values) - 1)
+    prediction = closed_form(matrix_with_spectrum(values, seed), dim)
+    assert prediction.learned_modes == int(np.count_nonzero(values[:dim] > 0)), (
+        f"learned {prediction.learned_modes} modes, eigenvalues {prediction.eigenvalues[:dim + 1]}, d={dim}")
+    # Step times stay defined: no rounding-level mode starts "above half its height".
+    assert np.all(np.isfinite(prediction.aligned_step_times(1e-4)))
 
 
 @pytest.mark.claim("MIN3", source="Theorem 1 (fewer positive eigenvalues than d)")
