@@ -160,7 +160,7 @@ def test_console_script_runs_from_a_subprocess(tmp_path):
     assert done.returncode == 2 and done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
 
 
-def test_closed_pipe_ends_quietly(tmp_path):
+def test_closed_pipe_ends_quietly():
     """A reader that closes its end (`| head`) ends the command without a traceback."""
     import subprocess
     import sys

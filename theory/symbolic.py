@@ -650,13 +650,17 @@ def mode_trajectory(times, eigenvalue, initial) -> np.ndarray:
     return np.where(flat, initial / (1.0 + initial * times), values)
 
 
+def _mode_time(numeric, eigenvalue, initial) -> np.ndarray:
+    """Evaluate a lambdified time(lam, u0) in float64 (broadcasts)."""
+    return np.asarray(numeric(np.asarray(eigenvalue, dtype=np.float64), np.asarray(initial, dtype=np.float64)),
+                      dtype=np.float64)
+
+
 def half_height_time(eigenvalue, initial) -> np.ndarray:
     """Time at which an aligned mode reaches s^2 = lam/2 from s^2(0) = initial < lam/2 (lam > 0)."""
-    return np.asarray(_step_time_numeric()(np.asarray(eigenvalue, dtype=np.float64),
-                                           np.asarray(initial, dtype=np.float64)), dtype=np.float64)
+    return _mode_time(_step_time_numeric(), eigenvalue, initial)
 
 
 def characteristic_time_value(eigenvalue, initial) -> np.ndarray:
     """tau = ln(lam / s^2(0)) / lam of an aligned mode (broadcasts), evaluated with the derived expression."""
-    return np.asarray(_characteristic_time_numeric()(np.asarray(eigenvalue, dtype=np.float64),
-                                                     np.asarray(initial, dtype=np.float64)), dtype=np.float64)
+    return _mode_time(_characteristic_time_numeric(), eigenvalue, initial)
