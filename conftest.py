@@ -28,9 +28,9 @@ settings.register_profile(
 _default_profile = "ci" if os.environ.get("CI") else "dev"
 settings.load_profile(os.environ.get("W2V_HYPOTHESIS_PROFILE", _default_profile))
 
-# The claims ledger (tests/ledger.py): a table of every claim and conjecture after each run.
+# The claims ledger (sims/claims/ledger.py): a table of every claim and conjecture after each run.
 # pytester: tests/test_ledger.py runs small pytest sessions in-process to check the ledger itself.
-pytest_plugins = ["tests.ledger", "pytester"]
+pytest_plugins = ["sims.claims.ledger", "pytester"]
 
 MARKERS = (
     "claim(id, source=...): an established claim of THEORY.md; failures gate CI",

@@ -12,7 +12,7 @@ from functools import cached_property
 import numpy as np
 from hypothesis import strategies as st
 
-from sims.sources import matrix_with_spectrum, planted_joint, zipf_unigram
+from sims.data.synthetic import matrix_with_spectrum, planted_joint, zipf_unigram
 
 seeds = st.integers(min_value=0, max_value=2**32 - 1)
 
@@ -192,7 +192,7 @@ class DynamicsProblem:
 
 
 # While mode 1 saturates (entries of W ~ 1), mode m's component is only ~ sigma^(1 - lam_m/lam_1); the
-# ODE's relative error control (rtol = 1e-9, sims.ode) resolves it only while that stays >~ 1e-6, a
+# ODE's relative error control (rtol = 1e-9, sims.simulators.ode) resolves it only while that stays >~ 1e-6, a
 # factor 1000 above rtol, so log10(1/sigma) (1 - lam_m/lam_1) <= ODE_RESOLUTION_DECADES.
 ODE_RESOLUTION_DECADES = 6.0
 

@@ -1,4 +1,4 @@
-"""Claims of THEORY §3 on the dynamics from small init, each checked against the reference ODE (sims.ode).
+"""Claims of THEORY §3 on the dynamics from small init, each checked against the reference ODE (sims.simulators.ode).
 
 ST-LIMIT (rescaled step times and their 1/ln(1/sigma^2) convergence), SILENT (silent alignment),
 DEGEN (degenerate eigenvalues rise together), LIN1 (early linear regime), PL-ODE (plateau errors).
@@ -13,8 +13,8 @@ import scipy.linalg
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sims.ode import run_ode
-from tests.claims_support import assert_within, check, relative
+from sims.simulators.ode import run_ode
+from sims.claims.recording import assert_within, check, relative
 from tests.strategies import DynamicsProblem, dynamics_problems, seeds, spectral_problems
 from theory.predictions import closed_form, random_init
 from theory.symbolic import half_height_time

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 import torch
 
-from sims.sources import matrix_with_spectrum, planted_joint, zipf_unigram
+from sims.data.synthetic import matrix_with_spectrum, planted_joint, zipf_unigram
 from tests.cli_support import run_cli
-from tests.claims_support import assert_within
+from sims.claims.recording import assert_within
 from theory.predictions import closed_form, random_init
 
 V, D = 10, 2

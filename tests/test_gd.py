@@ -1,14 +1,14 @@
-"""Full-batch GD (sims.gd) against the flow: O(eta) convergence to the ODE, stability threshold, determinism."""
+"""Full-batch GD (sims.simulators.gd) against the flow: O(eta) convergence to the ODE, stability threshold, determinism."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from sims.gd import default_record_every, run_gd
-from sims.ode import run_ode
-from sims.sources import matrix_with_spectrum, stepped_spectrum
-from tests.claims_support import assert_within, check
+from sims.simulators.gd import default_record_every, run_gd
+from sims.simulators.ode import run_ode
+from sims.data.synthetic import matrix_with_spectrum, stepped_spectrum
+from sims.claims.recording import assert_within, check
 from theory.predictions import closed_form, random_init
 from theory.validation import InputError
 

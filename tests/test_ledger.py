@@ -7,7 +7,7 @@ import json
 EXAMPLE = '''
 import pytest
 from hypothesis import given, settings, strategies as st
-from tests.claims_support import assert_within
+from sims.claims.recording import assert_within
 
 @pytest.mark.claim("GOOD", source="here")
 @settings(max_examples=7, derandomize=True, database=None)
@@ -41,7 +41,7 @@ def test_not_a_claim():
 
 
 def test_ledger_statuses_and_json(pytester):
-    pytester.makeconftest('pytest_plugins = ["tests.ledger"]\n'
+    pytester.makeconftest('pytest_plugins = ["sims.claims.ledger"]\n'
                           'def pytest_configure(config):\n'
                           '    config.addinivalue_line("markers", "claim(id)")\n'
                           '    config.addinivalue_line("markers", "conjecture(statement)")\n')

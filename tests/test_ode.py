@@ -1,4 +1,4 @@
-"""Gradient-flow ODE (sims.ode) against the closed form: logistic modes, QR step times, final Gram, step order."""
+"""Gradient-flow ODE (sims.simulators.ode) against the closed form: logistic modes, QR step times, final Gram, step order."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sims.ode import run_ode, sample_times
-from sims.trajectory import gram_gap
-from tests.claims_support import assert_within, check
+from sims.simulators.ode import run_ode, sample_times
+from sims.simulators.trajectory import gram_gap
+from sims.claims.recording import assert_within, check
 from tests.strategies import seeds, spectral_problems
 from theory.predictions import closed_form, random_init
 from theory.validation import InputError
@@ -107,7 +107,7 @@ def test_steps_come_in_eigenvalue_order_one_at_a_time(problem, sigma, seed):
 def test_sample_grid_is_fine_around_each_predicted_step():
     """The record grid spaces points <= 0.2 / lam_k around step k, so step times interpolate to << 1 %."""
     values = [3.0, 1.5, 0.6] + [0.01] * 9
-    from sims.sources import matrix_with_spectrum
+    from sims.data.synthetic import matrix_with_spectrum
 
     prediction = closed_form(matrix_with_spectrum(values, 4), 3)
     w0 = random_init(12, 3, 1e-4, 2)
@@ -119,7 +119,7 @@ def test_sample_grid_is_fine_around_each_predicted_step():
 
 
 def test_ode_is_deterministic_and_validates_input():
-    from sims.sources import matrix_with_spectrum
+    from sims.data.synthetic import matrix_with_spectrum
 
     prediction = closed_form(matrix_with_spectrum([2.0, 1.0, 0.1, -0.5, 0.0, 0.05], 1), 2)
     w0 = random_init(6, 2, 1e-3, 5)

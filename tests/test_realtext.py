@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 
 from sims.corpus import corpus_statistics, encode, tokenize, default_corpus
-from sims.evaluation import (AnalogyQuestions, SimilarityPairs, analogy_accuracy, analogy_predictions,
+from sims.data.evaluation import (AnalogyQuestions, SimilarityPairs, analogy_accuracy, analogy_predictions,
                              load_analogies, load_wordsim, unit_rows, wordsim_spearman)
-from sims.realtext import (init_scale, orthonormal_basis, pmi_zero_filled, run_study, sampler_lr_limit,
+from sims.pipelines.realtext.run import (init_scale, orthonormal_basis, pmi_zero_filled, run_study, sampler_lr_limit,
                            sgd_schedule, subspace_overlap, train_sgd)
-from tests.claims_support import assert_within, check
+from sims.claims.recording import assert_within, check
 from theory.predictions import closed_form, random_init
 from theory.target import pmi, target_matrix
 
@@ -78,7 +78,7 @@ def test_sgd_qwem_converges_to_closed_form_subspace():
 
     Trained with realtext's SGD sampler (SGD_SAMPLER = "entries", uniform entries with exact pair terms).
 
-    Schedule from the theory (sims.realtext.sgd_schedule): Euler step 0.05/c (c = stiffest flow rate), horizon 1.5x the
+    Schedule from the theory (sims.pipelines.realtext.run.sgd_schedule): Euler step 0.05/c (c = stiffest flow rate), horizon 1.5x the
     QR-predicted step time of mode 10, then as many steps at lr/4.
     """
     vocab, dim = 150, 10
@@ -179,7 +179,7 @@ def test_sgns_flow_gradient_is_the_expected_sgns_gradient(rng):
     """The full-batch SGNS trainer's gradient equals central differences of theory.losses.sgns_loss (Setting 3.1)."""
     import torch
 
-    from sims.realtext import sgns_flow_gradient
+    from sims.pipelines.realtext.run import sgns_flow_gradient
     from theory.losses import sgns_loss
     from theory.target import setting31_weights
 

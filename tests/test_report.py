@@ -7,10 +7,10 @@ import json
 import numpy as np
 import pytest
 
-import sims.report
+import sims.pipelines.report.run
 from sims.cli import main
-from sims.report import FIGURES, METHODS, mode_times_at_fraction, parse_methods
-from sims.sources import matrix_with_spectrum, stepped_spectrum
+from sims.pipelines.report.run import FIGURES, METHODS, mode_times_at_fraction, parse_methods
+from sims.data.synthetic import matrix_with_spectrum, stepped_spectrum
 from theory.validation import InputError
 
 CLAIM_IDS = {"final-gram", "step-times-qr", "learning-order", "plateaus", "silent-alignment", "gd-tracks-ode",
@@ -22,14 +22,14 @@ def quick_run(tmp_path_factory):
     """One `report --quick --svg` run through the CLI; also keeps the Report object it wrote."""
     out = tmp_path_factory.mktemp("quick") / "report"
     captured = {}
-    original = sims.report.run_report
+    original = sims.pipelines.report.run.run_report
 
     def capture(*args, **kwargs):
         captured["report"] = original(*args, **kwargs)
         return captured["report"]
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(sims.report, "run_report", capture)
+        patch.setattr(sims.pipelines.report.run, "run_report", capture)
         code = main(["report", "--quick", "--svg", "--out", str(out), "--seed", "3"])
     return {"code": code, "out": out, "report": captured["report"]}
 
@@ -88,7 +88,7 @@ def test_alignment_times_put_modes_at_one_percent(quick_run):
 
 
 def test_figures_render_from_a_report(quick_run, tmp_path):
-    from sims import figures
+    from sims.pipelines.report import figures
 
     written = figures.write_all(quick_run["report"], tmp_path)
     assert sorted(p.name for p in written) == sorted(f"{name}.png" for name in FIGURES)
@@ -96,8 +96,8 @@ def test_figures_render_from_a_report(quick_run, tmp_path):
 
 def test_a_failed_claim_exits_1_and_still_writes(quick_run, tmp_path, monkeypatch, capsys):
     report = quick_run["report"]
-    failing = [sims.report.Claim("x", "a claim that failed", "ode", 1.0, "exact_count", "fail")]
-    monkeypatch.setattr(sims.report, "run_report", lambda *a, **k: _with_claims(report, failing))
+    failing = [sims.pipelines.report.run.Claim("x", "a claim that failed", "ode", 1.0, "exact_count", "fail")]
+    monkeypatch.setattr(sims.pipelines.report.run, "run_report", lambda *a, **k: _with_claims(report, failing))
     monkeypatch.setattr("sims.figures.write_all", lambda *a, **k: [])
     assert main(["report", "--quick", "--out", str(tmp_path / "r")]) == 1
     assert "FAIL" in (tmp_path / "r" / "report.md").read_text()
@@ -153,7 +153,7 @@ def test_failure_mid_write_leaves_out_unchanged(quick_run, tmp_path, monkeypatch
     out = tmp_path / "out"
     out.mkdir()
     (out / "report.md").write_text("earlier report")
-    monkeypatch.setattr(sims.report, "run_report", lambda *a, **k: quick_run["report"])
+    monkeypatch.setattr(sims.pipelines.report.run, "run_report", lambda *a, **k: quick_run["report"])
 
     def crash(report, folder, svg=False):
         (folder / "staircase.png").write_bytes(b"half")
@@ -171,7 +171,7 @@ def test_failure_mid_run_creates_no_out(tmp_path, monkeypatch):
     def crash(*args, **kwargs):
         raise RuntimeError("simulator crashed")
 
-    monkeypatch.setattr(sims.report, "run_report", crash)
+    monkeypatch.setattr(sims.pipelines.report.run, "run_report", crash)
     with pytest.raises(RuntimeError):
         main(["report", "--quick", "--out", str(tmp_path / "out")])
     assert list(tmp_path.iterdir()) == []
@@ -204,7 +204,7 @@ def test_claims_fail_when_prediction_or_simulation_is_wrong(quick_run):
     import copy
     import dataclasses
 
-    from sims.report import check_claims
+    from sims.pipelines.report.run import check_claims
 
     report = quick_run["report"]
 

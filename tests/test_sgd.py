@@ -1,4 +1,4 @@
-"""Claims about minibatch SGD (sims/sgd.py, THEORY §4), for both samplers (word2vec pairs, uniform entries):
+"""Claims about minibatch SGD (sims/simulators/sgd.py, THEORY §4), for both samplers (word2vec pairs, uniform entries):
 unbiased, flow-time map, tracks the flow."""
 
 from __future__ import annotations
@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import torch
 
-from sims.gd import run_gd
-from sims.sgd import PairObjective, run_sgd
-from sims.sources import planted_joint
+from sims.simulators.gd import run_gd
+from sims.simulators.sgd import PairObjective, run_sgd
+from sims.data.synthetic import planted_joint
 from theory.losses import qwem_loss, sgns_loss
 from theory.predictions import closed_form, random_init
 from theory.target import cooccurrence, target_matrix, weight_matrix
@@ -117,7 +117,7 @@ def test_minibatch_gradient_is_unbiased(loss, psi_name, negatives, untied, sampl
     assert z_loss <= Z_MAX, f"sampled loss biased: z = {float(z_loss):.2f}"
 
 
-@pytest.mark.claim("SGD-TIME", source="sims/sgd.py step -> flow-time map (THEORY §4)")
+@pytest.mark.claim("SGD-TIME", source="sims/simulators/sgd.py step -> flow-time map (THEORY §4)")
 @pytest.mark.parametrize("sampler", ["pairs", "entries"])
 @pytest.mark.parametrize("untied", [False, True])
 def test_one_step_moves_by_flow_time(untied, sampler):

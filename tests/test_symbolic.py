@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from scipy.integrate import solve_ivp
 
 from sims.cli import main as cli_main
-from tests.claims_support import assert_within
+from sims.claims.recording import assert_within
 from theory import symbolic
 from theory.symbolic import eta, g, lam, s, t, u, u0, x
 from theory.tolerances import tolerance

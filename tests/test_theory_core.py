@@ -8,8 +8,8 @@ import scipy.optimize
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from sims.sources import matrix_with_spectrum
-from tests.claims_support import assert_within
+from sims.data.synthetic import matrix_with_spectrum
+from sims.claims.recording import assert_within
 from tests.strategies import SpectralProblem, joint_distributions, seeds, spectral_problems
 from theory.losses import qwem_loss
 from theory import spectrum

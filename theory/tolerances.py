@@ -43,7 +43,7 @@ TOLERANCES: dict[str, Tolerance] = {
                                     "the crossing of s_k^2 = lam_k/2 and acts as extra initial noise on the unlearned "
                                     "modes (tau_k depends on ln r_k^2); both give sd ~2-2.5 % of tau_k for the "
                                     "slowest, least separated mode at V = 20, B = 4096, lr = 0.002, lam_3 ~ 1.5, "
-                                    "sigma = 0.03 (sims/sgd.py); 10 % = 4-5 sd"),
+                                    "sigma = 0.03 (sims/simulators/sgd.py); 10 % = 4-5 sd"),
     "sgd_subspace_overlap": Tolerance(0.05, "1 - overlap of SGD's final top-d left singular space with V_d: the "
                                             "stationary noise floor leaks ~lr V^2 / (B (lam_d - lam_d+1)) ~ 1e-2 of "
                                             "each direction into the rest at V = 20, B = 4096, lr <= 0.004 (the "
@@ -52,13 +52,13 @@ TOLERANCES: dict[str, Tolerance] = {
     "converged_gram": Tolerance(1e-3, "a simulator reports converged when ||WW^T - G*||_F <= 1e-3 lam_m: the "
                                       "nearest saddle (mode m missing) is at distance lam_m, so a plateau is never "
                                       "mistaken for the minimum, while float32 rounding of W (~1e-7 lam_1) is far below"),
-    "ode_trajectory": Tolerance(1e-6, "sims.ode (DOP853, rtol = 1e-9, atol = rtol x rms W(0), so control is relative "
+    "ode_trajectory": Tolerance(1e-6, "sims.simulators.ode (DOP853, rtol = 1e-9, atol = rtol x rms W(0), so control is relative "
                                       "from t = 0): <= 1e3 accepted steps each adding <= rtol relative error, and a "
                                       "logistic rise turns an error in log s into a time shift of s^2 with slope "
                                       "<= lam/4; so |s^2_ODE - s^2_logistic| <= 1e3 rtol lam; relative to lam_1"),
     "step_time_qr": Tolerance(1e-2, "THEORY §3 finite-sigma QR predictor: matches half-height times to <~1 % already "
                                     "at sigma = 1e-2 (<~0.1 % at sigma <= 1e-4); the claim asserts the 1 % accuracy it "
-                                    "states, the ODE and sampling errors (<~1e-4 relative, sims.ode) being far below"),
+                                    "states, the ODE and sampling errors (<~1e-4 relative, sims.simulators.ode) being far below"),
     "final_gram_random": Tolerance(1e-6, "after the last step plus 30/lam_d of flow time the learned modes have "
                                          "relaxed by e^-30 and unlearned components (size <= sigma) by e^-15 "
                                          "(rate (lam_d - lam_j)/2 >= lam_d/4 given the gap), far below 1e-6; what "
@@ -69,7 +69,7 @@ TOLERANCES: dict[str, Tolerance] = {
     "realtext_subspace": Tolerance(0.1, "1 - ||V_10^T U_10||^2/10 for pair-sampled SGD QWEM on a real corpus (RT-QWEM): "
                                         "the flow itself converges (residual rotation into v_11 decays as "
                                         "e^-(lam_10 - lam_11) t, gap ~10 % of lam_10), but Setting-3.1 SGD keeps a "
-                                        "stationary noise floor ~ lr V^2 / (B (lam_10 - lam_11)) (sims/sgd.py: "
+                                        "stationary noise floor ~ lr V^2 / (B (lam_10 - lam_11)) (sims/simulators/sgd.py: "
                                         "relative gradient noise V / (lam sqrt B)); a deficit <= 0.1 = at most one of "
                                         "the ten directions' worth outside span(v_1..v_10), vs 1 - 10/V for chance"),
     "finite_difference": Tolerance(1e-6, "central difference with eps = 1e-5 in float64: truncation eps^2 |L^(3)| "
@@ -95,7 +95,7 @@ TOLERANCES: dict[str, Tolerance] = {
                                      "1 - eta lam/12 < 1); the saturating phase adds less; 1.1 allows 10 % for the "
                                      "interpolation of measured half-height times between records"),
     "report_sgd_overlap": Tolerance(0.05, "pair-sampled SGD keeps a stationary noise floor 1 - overlap ~ "
-                                            "lr V^3 / (B (lam_m - lam_(m+1))) (sims/sgd.py: relative gradient noise "
+                                            "lr V^3 / (B (lam_m - lam_(m+1))) (sims/simulators/sgd.py: relative gradient noise "
                                             "V / (lam sqrt B) per step); the report anneals lr about tenfold for 4 "
                                             "e-folds of the deficit (rate lam_m - lam_(m+1)), which divides it by ~10; "
                                             "0.05 is the issue's "
@@ -106,11 +106,11 @@ TOLERANCES: dict[str, Tolerance] = {
                                      "(L = ln 1/sigma^2); with lam_1 <= 4 the shift ln lam_1 <= 1.39 bends the log-log slope vs 1/L "
                                      "over L in [18.4, 59.9] (sigma 1e-4 .. 1e-13) to >= 0.958; the other 0.06 covers the QR "
                                      "law's finite-sigma residual (<~ 0.1 % of t_k at sigma <= 1e-4, THEORY 3) and step-time "
-                                     "measurement error (<~ 1e-4 tau_1, sims.ode fine grid) against a mean |error| >~ 2e-2"),
+                                     "measurement error (<~ 1e-4 tau_1, sims.simulators.ode fine grid) against a mean |error| >~ 2e-2"),
     "lin1_duhamel": Tolerance(1.01, "LIN1, as a ratio to a rigorous bound: Duhamel's formula and d||W||_F^2/dt <= lam_1 ||W||_F^2 "
                                     "give ||W(t) - e^(tM*/2) W(0)||_F <= 1/2 e^(lam_1 t/2) ||W(0)||_F int_0^t ||W(s)||_2^2 ds; "
                                     "1 % slack covers the trapezoid quadrature of the integral on 400 records and ODE error "
-                                    "(~1e-6 relative, sims.ode)"),
+                                    "(~1e-6 relative, sims.simulators.ode)"),
 }
 
 

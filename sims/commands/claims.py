@@ -51,7 +51,7 @@ def find_tests_folder() -> Path:
     for folder in candidates:
         if (folder / "ledger.py").is_file() and (folder.parent / "conftest.py").is_file():
             return folder
-    raise InputError("cannot find the test suite (tests/ledger.py): run from the source checkout of w2v-theory "
+    raise InputError("cannot find the test suite (sims/claims/ledger.py): run from the source checkout of w2v-theory "
                      "or install it editable (pip install -e .)")
 
 
@@ -84,7 +84,7 @@ def run(args) -> int:
     elif not args.verbose:  # pytest already printed the ledger in verbose mode
         if str(root) not in sys.path:  # tests/ is not an installed package
             sys.path.insert(0, str(root))
-        from tests.ledger import format_ledger
+        from sims.claims.ledger import format_ledger
 
         for line in format_ledger(payload):
             print(line)

@@ -10,7 +10,7 @@ import numpy as np
 
 from sims.commands._common import (add_source_arguments, load_problem, nonnegative_int, positive_float,
                                    positive_int)
-from sims.device import DEVICES, resolve_device
+from sims.simulators.device import DEVICES, resolve_device
 from sims.io import check_output_dir, staged_output
 from theory.validation import InputError, check_dim
 
@@ -40,12 +40,12 @@ DEMO_VOCAB = 1000  # the demo corpus has ~60k tokens: a larger vocabulary would 
 
 
 def add_arguments(parser) -> None:
-    from sims.report import DEFAULT_INIT_SCALE, PROBLEM
+    from sims.pipelines.report.run import DEFAULT_INIT_SCALE, PROBLEM
 
     add_source_arguments(parser, required=False)
     parser.add_argument("--dim", "-d", type=int, default=None, metavar="d",
                         help=f"embedding dimension d, 1 <= d < V (default {PROBLEM['dim']}, or V - 1 if smaller)")
-    # The report's own defaults: a tiny sigma makes the steps separate (see sims/report.py).
+    # The report's own defaults: a tiny sigma makes the steps separate (see sims/pipelines/report/run.py).
     parser.add_argument("--init-scale", type=positive_float, default=None, metavar="SIGMA",
                         help=f"initialisation scale sigma (default {DEFAULT_INIT_SCALE:g})")
     parser.add_argument("--seed", type=nonnegative_int, default=0, metavar="S",
@@ -75,16 +75,16 @@ def add_arguments(parser) -> None:
 
 def _realtext_module():
     try:
-        import sims.realtext as realtext
+        import sims.pipelines.realtext.run as realtext
     except ImportError as exc:
-        raise InputError(f"--corpus needs the real-text study (sims.realtext), which cannot be imported: "
+        raise InputError(f"--corpus needs the real-text study (sims.pipelines.realtext.run), which cannot be imported: "
                          f"{exc}") from None
     return realtext
 
 
 def validate(args):
     """Every input check that can fail, before any work or any output: returns (scenario, methods, realtext)."""
-    from sims.report import build_scenario, parse_methods
+    from sims.pipelines.report.run import build_scenario, parse_methods
 
     methods = parse_methods(args.methods)
     check_output_dir(args.out)
@@ -112,7 +112,7 @@ def validate(args):
 
 
 def run(args) -> int:
-    from sims.report import run_report, write_report
+    from sims.pipelines.report.run import run_report, write_report
 
     scenario, methods, realtext = validate(args)
     progress = sys.stderr.isatty()

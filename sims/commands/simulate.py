@@ -9,7 +9,7 @@ import numpy as np
 
 from sims.commands._common import (DEFAULT_INIT_SCALE, add_dim_argument, add_init_arguments, add_source_arguments,
                                    init_scale, load_problem, positive_float, positive_int, print_json, require)
-from sims.device import DEVICES, DTYPES, resolve_device, resolve_dtype
+from sims.simulators.device import DEVICES, DTYPES, resolve_device, resolve_dtype
 from sims.io import check_output_dir, json_text, load_npy, staged_output
 from theory.predictions import ClosedForm, closed_form, random_init
 from theory.validation import InputError
@@ -30,7 +30,7 @@ Train embeddings W (V x d) on a target M* (--matrix) or on the M* of a co-occurr
   sgd  minibatch SGD on the QWEM or SGNS loss (needs --cooccurrence): --sampler pairs is word2vec's
        loop (positives from P_ij, negatives from P_i P_j); --sampler entries draws matrix entries
        uniformly (unbiased too, far less noisy on Zipfian statistics); flow time per step
-       2 lr (tied) or lr (--untied) under Setting 3.1 weights (sims.sgd)
+       2 lr (tied) or lr (--untied) under Setting 3.1 weights (sims.simulators.sgd)
 
 W(0): --init-scale SIGMA (default {DEFAULT_INIT_SCALE:g}) draws W_ij(0) ~ N(0, SIGMA^2) from --seed S
 (default 0): exactly the init `w2v-theory predict --seed S --init-scale SIGMA` assumes; or --init W0.npy.
@@ -87,7 +87,7 @@ def run(args) -> int:
     flow_per_step = lr = None
     if args.method in ("gd", "sgd"):
         lr = args.lr if args.lr is not None else _default_lr(prediction, args)
-        # sims.sgd documents dt = 2 g lr (tied) or g lr (untied), g = 1 for its Setting 3.1 weights.
+        # sims.simulators.sgd documents dt = 2 g lr (tied) or g lr (untied), g = 1 for its Setting 3.1 weights.
         flow_per_step = lr if args.method == "gd" else (1.0 if args.untied else 2.0) * lr
     elif args.steps is not None:  # ode: --steps N means N GD-sized steps of flow time lr
         lr = args.lr if args.lr is not None else _default_lr(prediction, args)
@@ -108,16 +108,16 @@ def run(args) -> int:
     progress = sys.stderr.isatty()
 
     if args.method == "ode":
-        from sims.ode import run_ode
+        from sims.simulators.ode import run_ode
 
         result = run_ode(prediction, initial, horizon, samples=args.samples, progress=progress)
         steps = None
     elif args.method == "gd":
-        from sims.gd import run_gd
+        from sims.simulators.gd import run_gd
 
         result = run_gd(prediction, initial, lr, steps, dtype=dtype, device=str(device), progress=progress)
     else:
-        from sims.sgd import run_sgd  # lazily: the SGD simulator is optional for ode/gd users
+        from sims.simulators.sgd import run_sgd  # lazily: the SGD simulator is optional for ode/gd users
 
         result = run_sgd(problem.stats, prediction, initial, lr, steps, batch=args.batch or 4096,
                          loss=args.loss or "qwem", negatives=args.negatives, untied=args.untied,
@@ -179,7 +179,7 @@ def _check_method_options(args) -> None:
 
 def _initial(args, prediction: ClosedForm) -> tuple[np.ndarray, str]:
     if args.init:
-        from sims.trajectory import check_initial
+        from sims.simulators.trajectory import check_initial
 
         return check_initial(prediction, load_npy(args.init, "--init"), "--init"), "file"
     seed = 0 if args.seed is None else args.seed

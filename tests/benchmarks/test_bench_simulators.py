@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 import torch
 
-from sims.gd import GradientDescent
-from sims.ode import run_ode
-from sims.sgd import PairObjective
+from sims.simulators.gd import GradientDescent
+from sims.simulators.ode import run_ode
+from sims.simulators.sgd import PairObjective
 from theory.predictions import closed_form, random_init
 
 SIZES = [(2000, 50), (10000, 200)]
@@ -52,7 +52,7 @@ def test_gd_step(benchmark, size, dim, device):
 
 
 def _planted_stats(size: int, seed: int = 0):
-    from sims.sources import planted_joint, zipf_unigram
+    from sims.data.synthetic import planted_joint, zipf_unigram
     from theory.target import Cooccurrence
 
     joint = planted_joint(zipf_unigram(size, 1.0), (2.0, 1.0, 0.5), seed)
@@ -63,7 +63,7 @@ def _planted_stats(size: int, seed: int = 0):
 @pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("size,dim", SIZES, ids=[f"V{v}-d{d}" for v, d in SIZES])
 def test_sgd_step(benchmark, size, dim, device):
-    """One pair-sampled minibatch SGD step (batch 4096 positives + 4096 negatives) of sims.sgd."""
+    """One pair-sampled minibatch SGD step (batch 4096 positives + 4096 negatives) of sims.simulators.sgd."""
     objective = PairObjective(_planted_stats(size), batch=4096, dtype="float32", device=device)
     gen = objective.generator(0)
     w = 1e-3 * torch.randn(size, dim, generator=torch.Generator(device=device).manual_seed(1), device=device)

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy.integrate import solve_ivp
 
-from tests.claims_support import check
+from sims.claims.recording import check
 from tests.strategies import seeds, spectral_problems
 from theory.predictions import closed_form, random_init
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from hypothesis import given
 
-from sims.gd import run_gd
-from tests.claims_support import check
+from sims.simulators.gd import run_gd
+from sims.claims.recording import check
 from tests.strategies import dynamics_problems, learning_rates
 
 

@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sims.sgd import run_sgd
-from sims.sources import planted_joint, zipf_unigram
-from tests.claims_support import check
+from sims.simulators.sgd import run_sgd
+from sims.data.synthetic import planted_joint, zipf_unigram
+from sims.claims.recording import check
 from tests.strategies import seeds
 from theory.predictions import closed_form, random_init
 from theory.target import cooccurrence, target_matrix
@@ -30,7 +30,7 @@ def test_sgns_learns_qwem_subspace(size, exponent, top, ratio, seed):
     stats = cooccurrence(planted_joint(zipf_unigram(size, exponent), strengths, seed))
     prediction = closed_form(target_matrix(stats), 2)
     initial = random_init(size, 2, 1e-3, seed)
-    # Flow time: the QR-predicted last step plus 4 relaxation times; step -> time map dt = 2 lr (sims/sgd.py).
+    # Flow time: the QR-predicted last step plus 4 relaxation times; step -> time map dt = 2 lr (sims/simulators/sgd.py).
     t_stop = float(np.max(prediction.random_step_times(initial)) + 4.0 / prediction.learned_eigenvalues[-1])
     lr = 0.01
     result = run_sgd(stats, prediction, initial, lr, int(np.ceil(t_stop / (2 * lr))), batch=2048, loss="sgns",

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given
 from scipy.integrate import solve_ivp
 
-from sims.sources import random_orthogonal
-from tests.claims_support import check
+from sims.data.synthetic import random_orthogonal
+from sims.claims.recording import check
 from tests.strategies import dynamics_problems
 
 
@@ -24,7 +24,7 @@ def untied_flow(target: np.ndarray, w0: np.ndarray, c0: np.ndarray, t_end: float
         residual_w = c @ (w.T @ w) - target @ w   # (W' W^T - M*) W
         return -0.5 * np.concatenate([residual_c.ravel(), residual_w.ravel()])
 
-    # atol relative to the init's size: the early phase is exponential (as in sims.ode).
+    # atol relative to the init's size: the early phase is exponential (as in sims.simulators.ode).
     solution = solve_ivp(rhs, (0.0, t_end), np.concatenate([w0.ravel(), c0.ravel()]), method="DOP853",
                          rtol=1e-9, atol=1e-9 * scale)
     y = solution.y[:, -1]

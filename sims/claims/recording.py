@@ -4,7 +4,7 @@
 entry of theory/tolerances.py. On failure the message carries the claim id and statement, the
 generated problem in small form, predicted vs measured values and the tolerance with its reason.
 Pass or fail, the error / tolerance ratio is recorded against the running test, and the claims
-ledger (tests/ledger.py) reports the worst one per claim.
+ledger (sims/claims/ledger.py) reports the worst one per claim.
 """
 
 from __future__ import annotations

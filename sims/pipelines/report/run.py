@@ -18,9 +18,9 @@ from pathlib import Path
 import numpy as np
 
 from sims.io import json_text
-from sims.ode import run_ode, sample_times
-from sims.sources import planted_joint, zipf_unigram
-from sims.trajectory import SimulationResult, gram_gap
+from sims.simulators.ode import run_ode, sample_times
+from sims.data.synthetic import planted_joint, zipf_unigram
+from sims.simulators.trajectory import SimulationResult, gram_gap
 from theory.predictions import ClosedForm, closed_form, random_init
 from theory.target import Cooccurrence, cooccurrence, target_matrix
 from theory.tolerances import tolerance
@@ -48,7 +48,7 @@ MIN_SEPARATION = 8.0
 # refined: ClosedForm.gd_stability_limit); a tenth of that keeps the Euler delay eta lam_k / 4 per unit
 # time (a few per cent) small but visible.
 GD_LR_FRACTION = 0.1
-# SGD (Setting 3.1, tied) advances flow time by 2 lr per step (sims/sgd.py); it takes GD's flow step,
+# SGD (Setting 3.1, tied) advances flow time by 2 lr per step (sims/simulators/sgd.py); it takes GD's flow step,
 # lr = eta / 2, so both carry the same O(eta) Euler delay. Its stationary noise (a deficit 1 - overlap
 # proportional to lr) then masks the subspace at the end, so a second phase at lr / SGD_ANNEAL lets W
 # settle for SGD_ANNEAL_EFOLDS times 1/(lam_m - lam_(m+1)): linearising the flow at the minimiser, a
@@ -269,7 +269,7 @@ def run_report(scenario: Scenario, *, methods=METHODS, lr: float | None = None, 
                                                  midpoints[midpoints <= t_end]]))
                 results["ode"] = run_ode(prediction, initial, t_end, times=grid)
         if "gd" in methods:
-            from sims.gd import run_gd
+            from sims.simulators.gd import run_gd
 
             with _phase(bar, timings, "gd"):
                 results["gd"] = run_gd(prediction, initial, eta, gd_steps, device=device, dtype="float64",
@@ -332,7 +332,7 @@ def _sgd_plan(prediction: ClosedForm, predicted: np.ndarray, eta: float, quick: 
 
 def _run_sgd(scenario: Scenario, prediction: ClosedForm, initial: np.ndarray, plan: dict, device: str):
     """The two SGD phases, merged into one result in flow time (seed, seed + 1 for the two samplers)."""
-    from sims.sgd import run_sgd
+    from sims.simulators.sgd import run_sgd
 
     common = dict(batch=plan["batch"], loss=plan["loss"], negatives=scenario.negatives, psi=plan["psi"],
                   device=device)
@@ -497,7 +497,7 @@ def check_claims(report: Report) -> list:
 
 def _final_gram_gap(prediction: ClosedForm, w: np.ndarray) -> float:
     """||WW^T - G*||_F / lam_m, formed densely when V x V is small: the expanded form used by the
-    simulators (sims.trajectory.gram_gap) cancels catastrophically near the minimiser and would report 0."""
+    simulators (sims.simulators.trajectory.gram_gap) cancels catastrophically near the minimiser and would report 0."""
     if prediction.size > 3000:
         return gram_gap(prediction, w)
     return float(np.linalg.norm(w @ w.T - prediction.gram) / prediction.learned_eigenvalues[-1])
@@ -577,7 +577,7 @@ def summary(report: Report) -> dict:
 
 def write_report(report: Report, folder: Path, *, svg: bool = False, command: str = "w2v-theory report") -> Path:
     """Write the figures, report.md and summary.json into `folder` (a staging folder); return report.md."""
-    from sims import figures
+    from sims.pipelines.report import figures
 
     folder = Path(folder)
     t0 = time.perf_counter()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.integrate
 
-from sims.trajectory import Recorder, SimulationResult, check_initial, gram_gap, is_converged
+from sims.simulators.trajectory import Recorder, SimulationResult, check_initial, gram_gap, is_converged
 from theory.predictions import ClosedForm
 from theory.validation import InputError, check_positive
 

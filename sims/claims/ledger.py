@@ -6,7 +6,7 @@ Registered from the root conftest.py. It
 - turns a failure of a non-strict conjecture into an xfail-like "refuted" outcome, so that open
   questions are reported without failing the build (strict=True makes a conjecture gate like a claim);
 - counts the Hypothesis examples each test ran (calls of the inner test, shrinking included; 1 for a
-  plain test) and collects the worst error / tolerance that tests/claims_support.py recorded;
+  plain test) and collects the worst error / tolerance that sims/claims/recording.py recorded;
 - prints the ledger at the end of the run and, with `--claims-json PATH`, writes it as JSON.
 """
 
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests import claims_support
+from sims.claims import recording as claims_support
 
 # Aggregation across the tests of one id: the first status present wins ("not run": collected, never ran).
 STATUS_ORDER_CLAIM = ("fail", "pass", "skip", "not run")
@@ -130,7 +130,7 @@ def pytest_runtest_call(item):
 def _summary_of(excinfo) -> str:
     if excinfo is None:
         return ""
-    # Messages from tests/claims_support.py start with the claim's own statement; the line after it
+    # Messages from sims/claims/recording.py start with the claim's own statement; the line after it
     # (what failed, or the error vs bound) is the informative one.
     lines = [line.strip() for line in str(excinfo.value).strip().splitlines() if line.strip()]
     if lines and lines[0].startswith(("claim ", "conjecture ")):

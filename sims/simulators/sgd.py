@@ -80,8 +80,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from sims.device import resolve_device, resolve_dtype, thread_policy
-from sims.trajectory import Recorder, SimulationResult, check_initial, gram_gap
+from sims.simulators.device import resolve_device, resolve_dtype, thread_policy
+from sims.simulators.trajectory import Recorder, SimulationResult, check_initial, gram_gap
 from theory.predictions import ClosedForm
 from theory.target import Cooccurrence
 from theory.validation import InputError, as_real_matrix, check_positive, check_symmetric

@@ -12,8 +12,8 @@ import math
 import numpy as np
 import torch
 
-from sims.device import resolve_device, resolve_dtype, thread_policy
-from sims.trajectory import Recorder, SimulationResult, check_initial, gram_gap, is_converged
+from sims.simulators.device import resolve_device, resolve_dtype, thread_policy
+from sims.simulators.trajectory import Recorder, SimulationResult, check_initial, gram_gap, is_converged
 from theory.predictions import ClosedForm
 from theory.validation import InputError, check_positive
 

@@ -7,10 +7,10 @@ Rows compared (all with the same vocabulary, window and dimension d):
              where P_ij = 0: log 0 = -inf has no spectrum, and 0 is what a pair with no evidence
              of association gets. (Clipping at a finite floor instead would be another choice.)
   qwem       QWEM trained from small random init under Setting 3.1 (Ψ = 1/(P_ij + P_iP_j)) by
-             entry-sampled SGD (sims.sgd.run_sgd, sampler="entries") at every V: word2vec's pair
+             entry-sampled SGD (sims.simulators.sgd.run_sgd, sampler="entries") at every V: word2vec's pair
              sampler weights rare pairs by up to 1/P_min² on Zipfian text, and its noise swamps the
              gradient above a few hundred words (see SGD_SAMPLER); trainer="gd" instead uses
-             full-batch GD on the exact expected loss (sims.gd.run_gd).
+             full-batch GD on the exact expected loss (sims.simulators.gd.run_gd).
   sgns       the true logistic SGNS loss (tied), same weights, init and trainer as qwem.
   word2vec   gensim's Word2Vec: skip-gram (sg=1), negative=1, window L (gensim's random window
              shrink gives the L+1-δ weights), vector_size d, workers=1, seeded; fed the same
@@ -31,8 +31,8 @@ from pathlib import Path
 import numpy as np
 
 from sims.corpus import CorpusStatistics, corpus_statistics, in_vocabulary_documents
-from sims.evaluation import analogy_accuracy, load_analogies, load_wordsim, wordsim_spearman
-from sims.trajectory import Recorder, SimulationResult
+from sims.data.evaluation import analogy_accuracy, load_analogies, load_wordsim, wordsim_spearman
+from sims.simulators.trajectory import Recorder, SimulationResult
 from theory.predictions import ClosedForm, closed_form, random_init
 from theory.target import Cooccurrence, pmi, ppmi, target_matrix
 from theory.validation import InputError, check_dim
@@ -58,7 +58,7 @@ MAX_ANNEAL_STEPS = 20_000
 # Full-batch GD: lr c = 0.5 with c = max(lambda_1, (lambda_1 - lambda_min)/2) the stiffest rate of the
 # flow (ClosedForm.stiffest_rate); Euler is stable for lr c < 2 (THEORY §4 refined), delay O(lr).
 GD_STEP_FRACTION = 0.5
-# SGD samples matrix entries uniformly and uses each entry's exact expected pair term (sims/sgd.py,
+# SGD samples matrix entries uniformly and uses each entry's exact expected pair term (sims/simulators/sgd.py,
 # "Entry sampler"): under Setting 3.1 the QWEM term is ¼(x - M*_ij)² - ¼M*_ij², bounded, so its noise
 # does not grow with 1/P_min. word2vec's pair sampler ("pairs") weights each pair by 1/(P_ij + P_iP_j),
 # up to 1/P_min^2 on Zipfian text, and its noise swamps the gradient above a few hundred words
@@ -126,9 +126,9 @@ def sampler_lr_limit(stats: Cooccurrence, batch: int | None = None, sampler: str
     pairs: the update for one sampled pair is w_i <- w_i - lr (Psi_ij / B) l'(x) w_j with |l'| ~ 1 near
     small init, and Setting 3.1 gives Psi_ij = 1/(P_ij + P_i P_j), up to ~1/P_min^2 for the rarest
     words. A coefficient lr Psi / B above ~1 makes one draw of a rare pair amplify W
-    multiplicatively, which is how pair-sampled SGD on Zipfian statistics diverges (sims/sgd.py, "Variance").
+    multiplicatively, which is how pair-sampled SGD on Zipfian statistics diverges (sims/simulators/sgd.py, "Variance").
     entries: one sampled entry's coefficient is lr (V^2 / B) (x - M*_ij) / 2 with G = 1, at most
-    lr V^2 / B near small init since |M*| <= 2 (sims/sgd.py, "Entry sampler"): independent of P_min.
+    lr V^2 / B near small init since |M*| <= 2 (sims/simulators/sgd.py, "Entry sampler"): independent of P_min.
     """
     batch = sgd_batch(stats.joint.shape[0]) if batch is None else batch
     if sampler == "entries":
@@ -141,7 +141,7 @@ def sgd_schedule(prediction: ClosedForm, initial: np.ndarray, quick: bool = Fals
                  lr_limit: float = np.inf) -> dict:
     """Learning rate and steps from the theory: flow step h/c (c = prediction.stiffest_rate), to 1.5x the last step time.
 
-    run_sgd (Setting 3.1, tied) advances flow time by 2 lr per step (sims/sgd.py); lr is also kept
+    run_sgd (Setting 3.1, tied) advances flow time by 2 lr per step (sims/simulators/sgd.py); lr is also kept
     below `lr_limit` (sampler_lr_limit). A second phase at lr / ANNEAL follows: SGD's stationary
     noise around the minimiser scales with lr, so annealing lets W settle into M*'s top-d subspace
     (the rotation between modes d and d+1 relaxes at rate lambda_d - lambda_{d+1}, which the noise
@@ -167,7 +167,7 @@ def sgd_schedule(prediction: ClosedForm, initial: np.ndarray, quick: bool = Fals
 def train_sgd(stats: Cooccurrence, prediction: ClosedForm, initial: np.ndarray, schedule: dict, *,
               loss: str = "qwem", seed: int = 0, device: str = "auto",
               sampler: str = SGD_SAMPLER) -> SimulationResult:
-    """Run sims.sgd.run_sgd through both phases of `schedule`; one result with times in QWEM flow units.
+    """Run sims.simulators.sgd.run_sgd through both phases of `schedule`; one result with times in QWEM flow units.
 
     Both samplers have the same step -> time map (2 lr per step, tied, Setting 3.1), so `schedule` is
     sampler-independent apart from its lr_limit (sampler_lr_limit).
@@ -176,7 +176,7 @@ def train_sgd(stats: Cooccurrence, prediction: ClosedForm, initial: np.ndarray, 
     gradient near small init is half QWEM's; it gets twice the lr and its times are halved, so that
     both are plotted against the same flow time.
     """
-    from sims.sgd import run_sgd
+    from sims.simulators.sgd import run_sgd
 
     speed = 2.0 if loss == "sgns" else 1.0
     phases = [(schedule["lr"], schedule["steps"])]
@@ -230,13 +230,13 @@ def train_gd(prediction: ClosedForm, initial: np.ndarray, schedule: dict, *, los
              device: str = "auto") -> SimulationResult:
     """Full-batch GD on the exact expected loss (Setting 3.1, k = 1), in flow time t = lr * steps.
 
-    qwem: sims.gd.run_gd, W <- W - lr 1/2 (WW^T - M*) W.
+    qwem: sims.simulators.gd.run_gd, W <- W - lr 1/2 (WW^T - M*) W.
     sgns: the expected SGNS gradient under Setting 3.1 is (A + A^T) W with A = sigma(WW^T) - P/(P + P_iP_j)
     = sigma(WW^T) - (2 + M*)/4; 4A = WW^T - M* + O(x^3), so W <- W - lr 1/2 (4 sigma(WW^T) - 2 - M*) W
     is the SGNS flow in the same time units as QWEM's (they agree to second order at small init).
     """
-    from sims.device import resolve_device
-    from sims.gd import run_gd
+    from sims.simulators.device import resolve_device
+    from sims.simulators.gd import run_gd
 
     record_every = max(1, schedule["steps"] // RECORDS)
     if loss == "qwem":
@@ -299,7 +299,7 @@ def run_study(corpus: str | Path | None, *, vocab: int = 2000, dim: int = 50, wi
               trainer: str = "auto") -> dict:
     """Build the six embeddings on one corpus, evaluate them, write figures to `out_dir`; JSON-able summary.
 
-    trainer: "sgd" (sims.sgd.run_sgd with the entry sampler, SGD_SAMPLER), "gd" (full batch, exact
+    trainer: "sgd" (sims.simulators.sgd.run_sgd with the entry sampler, SGD_SAMPLER), "gd" (full batch, exact
     expected gradient) or "auto" (= "sgd" at every V).
     """
     check_dim(dim, vocab)
@@ -519,7 +519,7 @@ def markdown_section(summary: dict) -> str:
         lines.append(f"- {key} (+): {', '.join(side['positive'])}; (−): {', '.join(side['negative'])}")
     tr = summary["training"]
     if tr["method"] == "sgd":
-        how = (f"SGD on uniformly sampled entries with their exact pair terms (sims.sgd, sampler=\"{SGD_SAMPLER}\"; "
+        how = (f"SGD on uniformly sampled entries with their exact pair terms (sims.simulators.sgd, sampler=\"{SGD_SAMPLER}\"; "
                f"batch {sgd_batch(summary['vocab'])}), lr = {tr['lr']:.3g} for {tr['steps']} steps then lr/{ANNEAL:g} for "
                f"{tr['anneal_steps']} steps (SGNS at twice the lr)")
     else:
