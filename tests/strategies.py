@@ -185,6 +185,13 @@ class DynamicsProblem:
     def initial(self) -> np.ndarray:
         return self.init.matrix(self.prediction)
 
+    @cached_property
+    def flow_case(self):
+        """The registry's case for this problem (sims.claims.FlowCase): claims measure its ODE run."""
+        from sims.claims import FlowCase
+
+        return FlowCase(self.prediction, self.initial, label=repr(self))
+
     def __repr__(self) -> str:  # what Hypothesis prints as the counterexample: short and complete
         kind = "aligned" if self.init.aligned else f"init_seed={self.init.seed}"
         return (f"DynamicsProblem(eigenvalues={self.problem.eigenvalues}, dim={self.problem.dim}, "

@@ -1,7 +1,7 @@
 """Claims of THEORY §3 on the dynamics from small init, each checked against the reference ODE (sims.simulators.ode).
 
-ST-LIMIT (rescaled step times and their 1/ln(1/sigma^2) convergence), SILENT (silent alignment),
-DEGEN (degenerate eigenvalues rise together), LIN1 (early linear regime), PL-ODE (plateau errors).
+ST-LIMIT (rescaled step times and their 1/ln(1/sigma^2) convergence), DEGEN (degenerate eigenvalues rise
+together), LIN1 (early linear regime). SILENT and PL-ODE are registry claims: tests/claims/test_s3_dynamics.py.
 Problems and inits are constructed by tests/strategies.py so that each claim's hypotheses hold.
 """
 
@@ -65,26 +65,6 @@ def test_rescaled_step_times_approach_eigenvalue_ratios(problem, init_seed):
                   what="log-log slope of mean |t_k/tau_1 - lam_1/lam_k| against 1/ln(1/sigma^2)")
 
 
-@pytest.mark.claim("SILENT", source="THEORY §3 (silent alignment)")
-@given(case=dynamics_problems(separation=8.0, max_positive=3, max_size=10, max_log10_inverse_sigma=20.0))
-def test_silent_alignment(case: DynamicsProblem):
-    """When s_k^2 first reaches 1 % of lam_k, W's top-k left singular subspace already overlaps span(v_1..v_k) to 1 - O(small)."""
-    prediction, initial = case.prediction, case.initial
-    strengths = prediction.random_initial_strengths(initial)
-    for k, (lam, start) in enumerate(zip(prediction.learned_eigenvalues, strengths), 1):
-        t_one_percent = _time_to_fraction(lam, start, 0.01)
-        w = run_ode(prediction, initial, t_one_percent, times=[0.0, t_one_percent]).embeddings
-        left, singular, _ = np.linalg.svd(w, full_matrices=False)
-        # The QR predictor places this moment to ~0.1 % of t_k; confirm we measure the claimed moment.
-        height = singular[k - 1] ** 2 / lam
-        check(0.002 <= height <= 0.05, f"s_{k}^2 is ~1 % of lam_{k} at the predicted time",
-              problem=case, predicted=0.01, measured=height)
-        overlap = np.linalg.norm(prediction.learned_directions[:, :k].T @ left[:, :k]) ** 2 / k
-        assert_within(1.0 - overlap, "silent_alignment", predicted=1.0, measured=overlap, problem=case,
-                      what=f"overlap of W's top-{k} left singular subspace with span(v_1..v_{k}) at s_{k}^2 = "
-                           f"{height:.3g} lam_{k}")
-
-
 @pytest.mark.claim("DEGEN", source="THEORY §3 (equal eigenvalues rise together)")
 @given(case=dynamics_problems(degeneracy=2, max_positive=2, max_size=10, min_log10_inverse_sigma=4.0,
                               max_log10_inverse_sigma=10.0))
@@ -131,24 +111,3 @@ def test_early_linear_regime(case: DynamicsProblem, fraction):
                   measured=f"{deviation:.4g} (relative {relative_deviation:.3g}, ||W||_2^2/lam_1 = "
                            f"{result.singular_values[-1, 0] ** 2 / lam1:.3g})",
                   what=f"ODE vs scipy.linalg.expm at t = {t:.4g}")
-
-
-@pytest.mark.claim("PL-ODE", source="THEORY §2 (plateaus) along the flow from small random init")
-@given(case=dynamics_problems(separation=8.0, min_positive=2, max_positive=3, max_size=10,
-                              max_log10_inverse_sigma=20.0))
-def test_plateau_errors_along_the_flow(case: DynamicsProblem):
-    """Midway between steps k and k+1 the ODE's ||WW^T - M*||^2 equals the predicted plateau error E_k."""
-    prediction, initial = case.prediction, case.initial
-    result = run_ode(prediction, initial, _t_end(prediction, initial))
-    steps = result.measured_step_times()
-    check(np.all(np.isfinite(steps)), "every learned mode reaches half height", problem=case, measured=steps)
-    bounds = np.concatenate([[0.0], steps])
-    lam = prediction.learned_eigenvalues
-    for k in range(prediction.learned_modes):
-        midpoint = 0.5 * (bounds[k] + bounds[k + 1])
-        error = float(np.interp(midpoint, result.times, result.error))
-        separation = lam[k] * (bounds[k + 1] - bounds[k]) if k else float("inf")
-        assert_within(abs(error - prediction.plateau_errors[k]), "plateau_midpoint", scale=lam[k] ** 2,
-                      predicted=prediction.plateau_errors[k], measured=error, problem=case,
-                      what=f"error on plateau {k} at t = {midpoint:.4g} (separation S = {separation:.3g}), "
-                           f"relative to the drop lam_{k + 1}^2 = {lam[k] ** 2:.4g}")

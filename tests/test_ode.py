@@ -1,4 +1,7 @@
-"""Gradient-flow ODE (sims.simulators.ode) against the closed form: logistic modes, QR step times, final Gram, step order."""
+"""Gradient-flow ODE (sims.simulators.ode) from aligned init against the closed form (Lemma 3.1, tau), and its record grid.
+
+The random-init claims (ST-QR, FIN-RAND, ORDER, ...) are registry claims: tests/claims/test_s3_dynamics.py.
+"""
 
 from __future__ import annotations
 
@@ -9,22 +12,10 @@ from hypothesis import strategies as st
 
 from sims.simulators.ode import run_ode, sample_times
 from sims.simulators.trajectory import gram_gap
-from sims.claims.recording import assert_within, check
-from tests.strategies import seeds, spectral_problems
+from sims.claims.recording import assert_within
+from tests.strategies import spectral_problems
 from theory.predictions import closed_form, random_init
 from theory.validation import InputError
-
-SMALL_SCALES = st.sampled_from([1e-4, 1e-5, 1e-6])
-
-
-def _random_run(problem, sigma, seed):
-    """ODE from W(0) = random_init(V, d, sigma, seed) to 30 / lam_d past the last predicted step."""
-    prediction = closed_form(problem.matrix, problem.dim)
-    w0 = random_init(prediction.size, prediction.dim, sigma, seed)
-    predicted = prediction.random_step_times(w0)
-    t_end = float(predicted.max()) + 30.0 / prediction.learned_eigenvalues[-1]
-    return prediction, predicted, run_ode(prediction, w0, t_end, samples=200)
-
 
 @pytest.mark.claim("L31", source="Lemma 3.1 (aligned init: logistic modes, singular vectors fixed)")
 @given(problem=spectral_problems(max_size=12, max_positive=3), sigma=st.sampled_from([1e-2, 1e-3, 1e-4]))
@@ -63,45 +54,6 @@ def test_aligned_mode_height_at_characteristic_time(problem, sigma):
     assert_within(np.max(np.abs(measured - predicted)), "ode_trajectory", scale=lam[0],
                   problem=f"{problem}, sigma={sigma:g}", predicted=predicted, measured=measured,
                   what="max_k |s_k^2(tau_k) - lam_k / (2 - sigma^2/lam_k)|")
-
-
-@pytest.mark.claim("ST-QR", source="THEORY §3 (finite-sigma QR step-time predictor)")
-@given(problem=spectral_problems(max_size=14, max_positive=3), sigma=SMALL_SCALES, seed=seeds)
-def test_random_init_step_times_match_qr_predictor(problem, sigma, seed):
-    """From W_ij(0) ~ N(0, sigma^2), sigma <= 1e-4, every half-height time is the QR prediction within 1 %."""
-    prediction, predicted, result = _random_run(problem, sigma, seed)
-    measured = result.measured_step_times()
-    check(bool(np.all(np.isfinite(measured))), "every learned mode reaches half height", problem=problem,
-          predicted=predicted, measured=measured)
-    assert_within(np.max(np.abs(measured - predicted) / predicted), "step_time_qr", problem=problem,
-                  predicted=predicted, measured=measured, what="max_k |t_k - t_k^QR| / t_k^QR")
-
-
-@pytest.mark.claim("FIN-RAND", source="THEORY §3 (final state from small random init)")
-@given(problem=spectral_problems(max_size=14, max_positive=3), sigma=SMALL_SCALES, seed=seeds)
-def test_random_init_reaches_eigen_truncation(problem, sigma, seed):
-    """W W^T -> sum_{k<=d} max(lam_k, 0) v_k v_k^T from a small random init (1e-6 relative)."""
-    prediction, _, result = _random_run(problem, sigma, seed)
-    w = result.embeddings
-    gram = prediction.gram
-    assert_within(np.max(np.abs(w @ w.T - gram)), "final_gram_random", scale=np.max(np.abs(gram)),
-                  problem=problem, what="max |W W^T - G*| at t_end")
-    check(result.converged and not result.diverged, "the run reports convergence", problem=problem)
-
-
-@pytest.mark.claim("ORDER", source="THEORY §3 (one step at a time, in eigenvalue order)")
-@given(problem=spectral_problems(max_size=14, max_positive=4), sigma=SMALL_SCALES, seed=seeds)
-def test_steps_come_in_eigenvalue_order_one_at_a_time(problem, sigma, seed):
-    """Half-height times increase with k (decreasing lam_k) and the effective rank climbs 0, 1, ..., m by ones."""
-    prediction, _, result = _random_run(problem, sigma, seed)
-    measured = result.measured_step_times()
-    check(bool(np.all(np.diff(measured) > 0)), "step k+1 comes after step k", problem=problem,
-          predicted=prediction.learned_eigenvalues, measured=measured)
-    rank = result.effective_rank
-    check(rank[0] == 0 and rank[-1] == prediction.learned_modes, "effective rank goes from 0 to m",
-          problem=problem, measured=rank[[0, -1]])
-    check(bool(np.all(np.isin(np.diff(rank), [0, 1]))), "effective rank never skips or drops",
-          problem=problem, measured=np.unique(np.diff(rank)))
 
 
 def test_sample_grid_is_fine_around_each_predicted_step():

@@ -8,11 +8,12 @@ import pytest
 import torch
 
 from sims.simulators.gd import run_gd
-from sims.simulators.sgd import PairObjective, run_sgd
+from sims.simulators.sgd import EntrySampler, PairSampler, build_objective, run_sgd, run_sgd_phases
 from sims.data.synthetic import planted_joint
+from theory.dynamics import left_singular_basis, sgd_flow_time_per_step, subspace_overlap
 from theory.losses import qwem_loss, sgns_loss
 from theory.predictions import closed_form, random_init
-from theory.target import cooccurrence, target_matrix, weight_matrix
+from theory.target import cooccurrence, setting31_weights, target_matrix, weight_matrix
 from theory.tolerances import tolerance
 from theory.validation import InputError
 
@@ -29,7 +30,7 @@ def small_stats(size: int = 8, seed: int = 3):
 def named_psi(stats, name: str, negatives: float) -> np.ndarray:
     """Ψ as a V x V array: "setting31" = 1/(P_ij + k P_iP_j) (G = 1), "uniform" = 1."""
     if name == "setting31":
-        return 1.0 / (stats.joint + negatives * stats.independent)
+        return setting31_weights(stats, negatives=negatives)
     return np.ones_like(stats.joint)
 
 
@@ -76,8 +77,8 @@ def test_minibatch_gradient_is_unbiased(loss, psi_name, negatives, untied, sampl
         psi = named_psi(stats, psi_name, negatives)
     w = rng.normal(0.0, 0.6, (v, d))
     c = w + rng.normal(0.0, 0.3, (v, d)) if untied else w
-    objective = PairObjective(stats, batch=256, loss=loss, negatives=negatives, psi=psi_arg, dtype="float64",
-                              device="cpu", sampler=sampler)
+    objective = build_objective(stats, sampler=sampler, batch=256, loss=loss, negatives=negatives, psi=psi_arg,
+                                dtype="float64", device="cpu")
     gen = objective.generator(5)
     wt, ct = torch.as_tensor(w), (torch.as_tensor(c) if untied else None)
     losses, grads = [], []
@@ -133,7 +134,7 @@ def test_one_step_moves_by_flow_time(untied, sampler):
         moves.append((result.embeddings - w0).ravel())
         times.append(result.times[-1])
     # Both samplers estimate the same ∇L, so both must use Δt = 2 g lr tied, g lr untied (g = 1 here).
-    assert np.ptp(times) == 0.0 and times[0] == pytest.approx((1.0 if untied else 2.0) * 0.01, rel=1e-12)
+    assert np.ptp(times) == 0.0 and times[0] == pytest.approx(sgd_flow_time_per_step(0.01, tied=not untied), rel=1e-12)
     z = z_scores(np.asarray(moves), times[0] * flow_velocity.ravel())
     assert z.max() <= Z_MAX, f"mean step is not -dt * flow velocity: max z = {z.max():.2f}"
     # The map itself must not be trivially satisfied by a zero move: the mean move is well resolved.
@@ -151,10 +152,11 @@ def check_tracking(device: str, sampler: str = "pairs"):
     stats, prediction = planted_problem()
     w0 = random_init(20, 3, 0.03, 0)
     lr = 0.002
-    steps = int(1.4 * prediction.random_step_times(w0)[-1] / (2 * lr))
+    flow_step = sgd_flow_time_per_step(lr)
+    steps = int(1.4 * prediction.random_step_times(w0)[-1] / flow_step)
     sgd = run_sgd(stats, prediction, w0, lr, steps, batch=4096, seed=0, dtype="float32", device=device,
                   record_every=2, sampler=sampler)
-    gd = run_gd(prediction, w0, 2 * lr, steps, record_every=2, dtype="float64", device="cpu")
+    gd = run_gd(prediction, w0, flow_step, steps, record_every=2, dtype="float64", device="cpu")
     assert not sgd.diverged and sgd.converged
     assert np.all(np.isfinite(sgd.embeddings))
     assert sgd.overlap[-1] >= 1 - tolerance("sgd_subspace_overlap").value
@@ -187,15 +189,14 @@ def test_sgd_tracks_flow_on_cuda(sampler):
 def test_sgns_per_pair_gradient_is_logistic(untied):
     """The manual minibatch gradient equals autograd of L̂ written out with log(1 + e^{∓x})."""
     stats = small_stats()
-    objective = PairObjective(stats, batch=64, loss="sgns", negatives=2.0, dtype="float64", device="cpu")
+    objective = PairSampler(stats, batch=64, loss="sgns", negatives=2.0, dtype="float64", device="cpu")
     pairs = objective.sample(objective.generator(1))
     rng = np.random.default_rng(0)
     w = torch.tensor(rng.normal(0, 1.5, (8, 3)), requires_grad=True)
     c = torch.tensor(rng.normal(0, 1.5, (8, 3)), requires_grad=True) if untied else w
     x = (w[pairs.rows] * c[pairs.cols]).sum(1)
     positive = pairs.signs < 0
-    psi = 1.0 / (torch.as_tensor(stats.joint)[pairs.rows, pairs.cols]
-                 + 2.0 * torch.as_tensor(stats.unigram)[pairs.rows] * torch.as_tensor(stats.unigram)[pairs.cols])
+    psi = torch.as_tensor(setting31_weights(stats, negatives=2.0))[pairs.rows, pairs.cols]
     scale = torch.where(positive, 1.0 / 64, 2.0 / objective.negative_count)
     by_hand = (scale * psi * torch.where(positive, torch.log1p(torch.exp(-x)), torch.log1p(torch.exp(x)))).sum()
     by_hand.backward()
@@ -211,17 +212,15 @@ def test_untied_learns_top_subspace():
     """Untied smoke test: runs, returns W' separately, and both W and W' span the top-d eigenvectors."""
     stats, prediction = planted_problem()
     w0 = random_init(20, 3, 0.03, 0)
-    lr = 0.004  # untied: Δt = lr per step
-    steps = int(1.4 * prediction.random_step_times(w0)[-1] / lr)
+    lr = 0.004
+    steps = int(1.4 * prediction.random_step_times(w0)[-1] / sgd_flow_time_per_step(lr, tied=False))
     result = run_sgd(stats, prediction, w0, lr, steps, batch=4096, untied=True, seed=1, dtype="float32",
                      device="cpu", record_every=50)
     context = result.extra["context_embeddings"]
     assert context.shape == w0.shape and not result.diverged
-    assert result.times[-1] == pytest.approx(steps * lr)
-    directions = prediction.learned_directions
+    assert result.times[-1] == pytest.approx(steps * sgd_flow_time_per_step(lr, tied=False))
     for embedding in (result.embeddings, context):
-        left = np.linalg.svd(embedding, full_matrices=False)[0]
-        overlap = np.linalg.norm(directions.T @ left) ** 2 / 3
+        overlap = subspace_overlap(prediction.learned_directions, left_singular_basis(embedding, 3))
         assert overlap >= 1 - tolerance("sgd_subspace_overlap").value
     assert result.overlap[-1] >= 1 - tolerance("sgd_subspace_overlap").value
 
@@ -230,12 +229,12 @@ def test_entry_term_is_bounded_square_under_setting31():
     """Entry sampler, qwem, Setting 3.1: each sampled term is (V²/B)[¼(x − M*_ij)² − ¼M*_ij²] (module doc)."""
     stats = small_stats()
     v, batch = 8, 64
-    objective = PairObjective(stats, batch=batch, loss="qwem", dtype="float64", device="cpu", sampler="entries")
+    objective = EntrySampler(stats, batch=batch, loss="qwem", dtype="float64", device="cpu")
     entries = objective.sample(objective.generator(3))
     m = target_matrix(stats)[entries.rows.numpy(), entries.cols.numpy()]
     w = np.random.default_rng(1).normal(0.0, 0.8, (v, 2))
     x = np.sum(w[entries.rows.numpy()] * w[entries.cols.numpy()], axis=1)
-    value, slope = objective.entry_terms(torch.as_tensor(x), entries.weights, entries.negative_weights)
+    value, slope = objective.entry_terms(torch.as_tensor(x), entries.positive, entries.negative)
     scale = v * v / batch
     assert np.allclose(value.numpy(), scale * ((x - m) ** 2 - m ** 2) / 4, rtol=0,
                        atol=tolerance("identity").value * scale)
@@ -270,7 +269,7 @@ def test_recording_and_minibatch_loss():
     w0 = random_init(20, 3, 0.03, 0)
     result = run_sgd(stats, prediction, w0, 0.002, 100, batch=256, seed=0, device="cpu", record_every=30)
     assert list(result.extra["recorded_steps"]) == [0, 30, 60, 90, 100]
-    assert np.allclose(result.times, result.extra["recorded_steps"] * 2 * 0.002)
+    assert np.allclose(result.times, result.extra["recorded_steps"] * sgd_flow_time_per_step(0.002))
     assert result.extra["minibatch_loss"].shape == result.times.shape
     assert np.all(np.isfinite(result.extra["minibatch_loss"]))
     assert result.method == "sgd" and result.device == "cpu"
@@ -304,3 +303,20 @@ def test_bad_input_raises_one_line_input_error(change, message):
     with pytest.raises(InputError, match=message) as info:
         run_sgd(**arguments)
     assert "\n" not in str(info.value)
+
+
+def test_two_phases_are_one_trajectory():
+    """run_sgd_phases = the main run, then a continuation from its W with seed + 1, joined without a duplicate."""
+    stats, prediction = planted_problem()
+    w0 = random_init(20, 3, 0.03, 0)
+    options = dict(batch=256, device="cpu", record_every=10)
+    joined = run_sgd_phases(stats, prediction, w0, 0.002, 40, 0.0005, 30, seed=3, **options)
+    main = run_sgd(stats, prediction, w0, 0.002, 40, seed=3, **options)
+    anneal = run_sgd(stats, prediction, main.embeddings, 0.0005, 30, seed=4, **options)
+    assert np.array_equal(joined.embeddings, anneal.embeddings)
+    assert len(joined.times) == len(main.times) + len(anneal.times) - 1
+    assert joined.extra["phase_boundary"] == main.times[-1]
+    assert np.allclose(joined.times, np.concatenate([main.times, main.times[-1] + anneal.times[1:]]))
+    assert np.array_equal(joined.singular_values, np.concatenate([main.singular_values, anneal.singular_values[1:]]))
+    alone = run_sgd_phases(stats, prediction, w0, 0.002, 40, 0.0005, 0, seed=3, **options)
+    assert np.array_equal(alone.embeddings, main.embeddings) and "phase_boundary" not in alone.extra

@@ -8,7 +8,7 @@ from functools import cached_property
 import numpy as np
 
 from theory.spectrum import Spectrum, smallest_eigenvalue, top_eigenpairs
-from theory.symbolic import characteristic_time_value, half_height_time, mode_trajectory
+from theory.dynamics import characteristic_time, half_height_time, mode_trajectory
 from theory.validation import InputError, as_real_matrix, check_dim, check_positive, check_symmetric
 
 
@@ -151,7 +151,7 @@ class ClosedForm:
 
     def characteristic_times(self, scale: float) -> np.ndarray:
         """tau_k = ln(lam_k / s_k^2(0)) / lam_k for aligned init (THEORY §2); tau_1 sets the rescaled time."""
-        return characteristic_time_value(self.learned_eigenvalues, check_positive(scale, "init scale") ** 2)
+        return characteristic_time(self.learned_eigenvalues, check_positive(scale, "init scale") ** 2)
 
     def random_initial_strengths(self, initial: np.ndarray) -> np.ndarray:
         """r_k(0)^2 of the QR predictor for a given random W(0)."""

@@ -1,4 +1,4 @@
-"""SymPy derivations of the learning dynamics (THEORY §1-§2), cached and lambdified for the numerics.
+"""SymPy derivations of the learning dynamics (THEORY §1-§2): each result derived, self-checked and cached.
 
 The chain, each step one cached function whose docstring names the statement it derives:
 1. `sgns_pair_loss`, `sgns_taylor`, `qwem_pair_loss`, `taylor_remainder_coefficient` (QWEM from SGNS);
@@ -6,12 +6,16 @@ The chain, each step one cached function whose docstring names the statement it 
    (Theorem 1);
 3. `gradient_flow`, `riccati` (the flow dW/dt = -1/2 (WW^T - M*) W and its closed Gram equation);
 4. `flow_equivariance`, `aligned_flow`, `mode_ode`, `mode_solution`, `step_time`, `characteristic_time`,
-   `height_at_characteristic_time`, `rise_time_10_90` (Lemma 3.1);
+   `time_at_fraction`, `height_at_characteristic_time`, `rise_time_10_90` (Lemma 3.1);
 5. `gd_mode_map`, `gd_fixed_point`, `gd_fixed_point_multiplier`, `gd_stability_bound` (THEORY §4);
 6. `linear_flow`, `linear_solution`, `early_mode_growth` (early, small-W regime).
 Every step raises AssertionError if the algebra it relies on does not close, so a derivation that
 went wrong cannot silently hand back a wrong expression. Symbolic matrices stay small (V d <= 20):
 the identities are entrywise polynomial, so a small vocabulary exercises every kind of term.
+
+The numerics that evaluate these results live in theory/dynamics.py (plain NumPy, so that simulators
+never import SymPy); the claim SYM-NUM checks that they equal the expressions derived here.
+`w2v-theory derive` displays the chain through theory/derivation_chain.py.
 """
 
 from __future__ import annotations
@@ -19,8 +23,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-import numpy as np
 import sympy as sp
+
+# Only until tests/test_claims_dynamics.py imports it from theory.dynamics (plain NumPy, no lambdify).
+from theory.dynamics import half_height_time  # noqa: F401
 
 # Symbols shared by every derivation; names match the keys of `w2v-theory derive --json`.
 x = sp.Symbol("x", real=True)
@@ -33,6 +39,8 @@ eta = sp.Symbol("eta", positive=True)
 g = sp.Symbol("g", positive=True)
 # z = exp(-lam t): the trajectory is rewritten in z so that it never overflows at late times.
 z = sp.Symbol("z", positive=True)
+# f: a fraction of the final height lam (0 < f < 1).
+f = sp.Symbol("f", positive=True)
 # eps scales W in the small-initialisation expansion; c = eta * lam is the scale-free step size.
 eps = sp.Symbol("eps", positive=True)
 _c = sp.Symbol("c", real=True)
@@ -334,7 +342,7 @@ def aligned_flow() -> sp.Matrix:
     Worked with V = 3, d = 2, M* = diag(l_0, l_1, l_2) (enough by `flow_equivariance`) and U0 a free
     rotation: (dW/dt) U0 has no off-diagonal part, so the singular vectors never move. Returns the
     column of ds_k/dt = s_k (l_k - s_k^2) / 2. (`flow_equivariance` is checked by the chain, not here,
-    so that the numerics behind `mode_trajectory` stay quick to build.)
+    so that deriving the mode solution stays quick.)
     """
     eigen = sp.symbols("l_0:3", real=True)
     strengths = sp.symbols("s_0:2", positive=True)
@@ -385,6 +393,12 @@ def _time_at_height(fraction) -> sp.Expr:
     """The t at which the logistic solution reaches u = fraction * lam."""
     (root,) = sp.solve(sp.Eq(mode_solution(), fraction * lam), t)
     return sp.simplify(root)
+
+
+@cache
+def time_at_fraction() -> sp.Expr:
+    """The t at which the logistic solution reaches u = f lam, for a symbolic fraction f (0 < f < 1)."""
+    return _time_at_height(f)
 
 
 @cache
@@ -496,171 +510,9 @@ def linear_solution() -> sp.Matrix:
     return propagator
 
 
-def _linear_solution_statement() -> sp.Eq:
-    """W(t) = exp(t M/2) W(0) as a matrix-expression equation, after `linear_solution` has checked it."""
-    linear_solution()
-    start = sp.MatrixSymbol("W_0", W_SYMBOL.rows, W_SYMBOL.cols)
-    # SymPy cannot multiply exp(MatrixSymbol) into a MatMul, so the propagator is a named matrix.
-    propagator = sp.MatrixSymbol("exp(t*M/2)", M_SYMBOL.rows, M_SYMBOL.cols)
-    return sp.Eq(sp.MatrixSymbol("W(t)", W_SYMBOL.rows, W_SYMBOL.cols), propagator * start, evaluate=False)
-
-
 @cache
 def early_mode_growth() -> sp.Expr:
     """Early regime per mode: a component along v_k grows like e^{lam t/2}, so s_k^2 = u0 e^{lam t}."""
     linear_solution()
     amplitude = sp.sqrt(u0) * sp.exp(lam * t / 2)  # the eigen-projection of exp(t M*/2) W(0)
     return sp.simplify(amplitude ** 2)
-
-
-# --------------------------------------------------------------------------------------------------
-# The chain, for `w2v-theory derive`.
-
-
-@dataclass(frozen=True)
-class Step:
-    """One labelled block of the derivation chain: (description, SymPy object) statements."""
-
-    label: str
-    title: str
-    statements: tuple
-
-
-@cache
-def derivation_chain() -> tuple[Step, ...]:
-    """Every step of THEORY §1-§2 in order, each statement derived (and self-checked) above."""
-    # Display-only notation for the general statements (the checks ran on explicit small matrices).
-    i, j = sp.symbols("i j", integer=True)
-    size = sp.Symbol("V", integer=True, positive=True)
-    gram, weight, target = sp.IndexedBase("X"), sp.IndexedBase("G"), sp.IndexedBase("M")
-    loss = sp.Symbol("L")
-
-    def pair_sum(expr):
-        return sp.Sum(expr, (i, 1, size), (j, 1, size))
-
-    squared_error = pair_sum((gram[i, j] - target[i, j]) ** 2)
-    target_norm = pair_sum(target[i, j] ** 2)
-    weight_entries = [sp.Eq(key, value, evaluate=False) for key, value in square_completion_condition().items()]
-    weighted_square_completion()
-    square_completion()
-    return (
-        Step("Q1", "QWEM pair terms from the SGNS Taylor series (THEORY §1)", (
-            ("positive pair, SGNS", sgns_pair_loss(1)),
-            ("its Taylor series at x = 0", sp.Eq(sgns_pair_loss(1), sgns_taylor(1) + sp.O(x ** 5), evaluate=False)),
-            ("negative pair, SGNS", sgns_pair_loss(-1)),
-            ("its Taylor series at x = 0", sp.Eq(sgns_pair_loss(-1), sgns_taylor(-1) + sp.O(x ** 5), evaluate=False)),
-            ("QWEM positive term: 2 (series to x^3 - log 2)", qwem_pair_loss(1)),
-            ("QWEM negative term", qwem_pair_loss(-1)),
-            ("dropped x^4 coefficient (x^3 coefficient is 0)", taylor_remainder_coefficient()),
-        )),
-        Step("P2-sym", "Proposition 2: weighted square completion, any symmetric Psi", (
-            ("X = WW^T, G = Psi+ P + Psi- P_i P_j, M = M*; checked on V = 3, d = 1 with symbolic P, Psi+, Psi-",
-             sp.Eq(loss - pair_sum(weight[i, j] * (gram[i, j] - target[i, j]) ** 2) / 4,
-                   -pair_sum(weight[i, j] * target[i, j] ** 2) / 4, evaluate=False)),
-        )),
-        Step("T1-sym", "Theorem 1: square completion holds exactly when G is constant", (
-            ("L - (g/4) sum (X - M)^2 independent of W forces (V = 2, d = 1)", weight_entries),
-            ("i.e. G_ij = Psi+_ij P_ij + Psi-_ij P_i P_j = g for all i, j; then (checked on V = 3, d = 1)",
-             sp.Eq(loss, g / 4 * squared_error - g / 4 * target_norm, evaluate=False)),
-        )),
-        Step("GF1", "Gradient flow and the Riccati equation for WW^T", (
-            ("dW/dt = -1/(2g) dL/dW under Setting 3.1 (checked on V = 3, d = 2)",
-             sp.Eq(sp.Symbol("dW/dt"), gradient_flow(), evaluate=False)),
-            ("closed equation for S = WW^T", sp.Eq(sp.Symbol("dS/dt"), riccati(), evaluate=False)),
-        )),
-        Step("L31-sym", "Lemma 3.1: aligned modes are logistic", (
-            ("flow is rotation-equivariant (work in M*'s eigenbasis)", sp.sympify(flow_equivariance())),
-            ("aligned W: singular vectors fixed, ds_k/dt = ", aligned_flow()),
-            ("mode ODE du/dt, u = s^2", mode_ode()),
-            ("logistic solution u(t), u(0) = u0", mode_solution()),
-            ("half-height time u = lam/2", step_time()),
-            ("characteristic time tau = ln(lam/u0)/lam", characteristic_time()),
-            ("height at tau", height_at_characteristic_time()),
-            ("10 % -> 90 % rise time", rise_time_10_90()),
-        )),
-        Step("GD-map", "Full-batch gradient descent on one mode", (
-            ("s -> ", gd_mode_map()),
-            ("fixed point s^2 = ", gd_fixed_point()),
-            ("multiplier there", gd_fixed_point_multiplier()),
-            ("stable iff |multiplier| < 1, i.e.", sp.StrictLessThan(eta, gd_stability_bound())),
-        )),
-        Step("LIN1-sym", "Early linear regime of small W", (
-            ("dropping the cubic term (W = eps W~, eps -> 0)", sp.Eq(sp.Symbol("dW/dt"), linear_flow(), evaluate=False)),
-            ("solved by (checked with M* = Q diag(l_0, l_1) Q^T, Q a free 2 x 2 rotation)",
-             _linear_solution_statement()),
-            ("per mode s^2(t) ~ ", early_mode_growth()),
-        )),
-    )
-
-
-@cache
-def derived_expressions() -> dict[str, sp.Expr]:
-    """The scalar results of the chain by name (symbols x, u, lam, u0, t, eta, s), for `derive --json`."""
-    return {
-        "sgns_pair_loss_positive": sgns_pair_loss(1),
-        "sgns_pair_loss_negative": sgns_pair_loss(-1),
-        "sgns_taylor_positive": sgns_taylor(1),
-        "sgns_taylor_negative": sgns_taylor(-1),
-        "qwem_pair_loss_positive": qwem_pair_loss(1),
-        "qwem_pair_loss_negative": qwem_pair_loss(-1),
-        "taylor_remainder_coefficient": taylor_remainder_coefficient(),
-        "mode_ode": mode_ode(),
-        "mode_solution": mode_solution(),
-        "step_time": step_time(),
-        "characteristic_time": characteristic_time(),
-        "height_at_characteristic_time": height_at_characteristic_time(),
-        "rise_time_10_90": rise_time_10_90(),
-        "gd_mode_map": gd_mode_map(),
-        "gd_fixed_point": gd_fixed_point(),
-        "gd_fixed_point_multiplier": gd_fixed_point_multiplier(),
-        "gd_stability_bound": gd_stability_bound(),
-        "early_mode_growth": early_mode_growth(),
-    }
-
-
-# --------------------------------------------------------------------------------------------------
-# Numerics from the derived expressions.
-
-
-@cache
-def _mode_solution_numeric():
-    return sp.lambdify((z, lam, u0), mode_solution_stable(), "numpy")
-
-
-@cache
-def _step_time_numeric():
-    return sp.lambdify((lam, u0), step_time(), "numpy")
-
-
-@cache
-def _characteristic_time_numeric():
-    return sp.lambdify((lam, u0), characteristic_time(), "numpy")
-
-
-def mode_trajectory(times, eigenvalue, initial) -> np.ndarray:
-    """s^2(t) of one aligned mode (broadcasts), evaluated with the derived logistic solution."""
-    times, eigenvalue, initial = np.broadcast_arrays(
-        np.asarray(times, dtype=np.float64), np.asarray(eigenvalue, dtype=np.float64),
-        np.asarray(initial, dtype=np.float64))
-    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
-        decay = np.exp(-eigenvalue * times)
-        values = _mode_solution_numeric()(decay, eigenvalue, initial)
-    # lam = 0 is the limit u0 / (1 + u0 t) of the same ODE (0/0 in the closed form).
-    flat = eigenvalue == 0
-    return np.where(flat, initial / (1.0 + initial * times), values)
-
-
-def _mode_time(numeric, eigenvalue, initial) -> np.ndarray:
-    """Evaluate a lambdified time(lam, u0) in float64 (broadcasts)."""
-    return np.asarray(numeric(np.asarray(eigenvalue, dtype=np.float64), np.asarray(initial, dtype=np.float64)),
-                      dtype=np.float64)
-
-
-def half_height_time(eigenvalue, initial) -> np.ndarray:
-    """Time at which an aligned mode reaches s^2 = lam/2 from s^2(0) = initial < lam/2 (lam > 0)."""
-    return _mode_time(_step_time_numeric(), eigenvalue, initial)
-
-
-def characteristic_time_value(eigenvalue, initial) -> np.ndarray:
-    """tau = ln(lam / s^2(0)) / lam of an aligned mode (broadcasts), evaluated with the derived expression."""
-    return _mode_time(_characteristic_time_numeric(), eigenvalue, initial)

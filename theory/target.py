@@ -70,28 +70,54 @@ def weight_matrix(stats: Cooccurrence, psi_pos=None, psi_neg=None, negatives: fl
     return psi_pos * stats.joint + psi_neg * stats.independent
 
 
+def target_entries(joint, independent, psi_pos=1.0, psi_neg=None, negatives: float = 1.0):
+    """M*_ij = (Psi+ P_ij - Psi- P_i P_j) / (G_ij / 2) entrywise, on matching arrays of P_ij and P_i P_j.
+
+    Any shape (a few sampled rows, or the full V x V), so callers need no V x V temporary; Psi- defaults
+    to k Psi+ (k = `negatives`). Raises InputError where G = Psi+ P + Psi- P_i P_j vanishes (M* undefined).
+    """
+    psi_neg = negatives * psi_pos if psi_neg is None else psi_neg
+    positive, negative = psi_pos * joint, psi_neg * independent
+    g = positive + negative
+    if np.any(g <= 0):
+        raise InputError(f"G = Psi+ P + Psi- P_i P_j vanishes at {int(np.count_nonzero(g <= 0))} entries; "
+                         "M* is undefined there")
+    return (positive - negative) / (0.5 * g)
+
+
 def target_matrix(stats: Cooccurrence, psi_pos=None, psi_neg=None, negatives: float = 1.0) -> np.ndarray:
-    """M*_ij = (Psi+ P_ij - Psi- P_i P_j) / (G_ij / 2).
+    """M*_ij = (Psi+ P_ij - Psi- P_i P_j) / (G_ij / 2), symmetrised (`target_entries` on the V x V statistics).
 
     Defaults: Psi+ = Psi- = 1 (any Psi+ = Psi- gives the same M*); `negatives` = k sets Psi- = k Psi+.
     """
     if psi_pos is None and psi_neg is None:
-        # The default Psi+ = 1, Psi- = k needs no V x V weight arrays (3x faster at V = 5000); G > 0
-        # because cooccurrence() guarantees P_i > 0.
-        independent = check_positive(negatives, "negatives") * stats.independent
-        m = 2.0 * (stats.joint - independent) / (stats.joint + independent)
-        return 0.5 * (m + m.T)
-    psi_pos, psi_neg = _weights(stats, psi_pos, psi_neg, negatives)
-    g = psi_pos * stats.joint + psi_neg * stats.independent
-    if np.any(g <= 0):
-        raise InputError(f"G = Psi+ P + Psi- P_i P_j vanishes at {int(np.count_nonzero(g <= 0))} entries; M* is undefined there")
-    m = (psi_pos * stats.joint - psi_neg * stats.independent) / (0.5 * g)
+        # The default Psi+ = 1, Psi- = k needs no V x V weight arrays; G > 0 because cooccurrence()
+        # guarantees P_i > 0.
+        m = target_entries(stats.joint, stats.independent, negatives=check_positive(negatives, "negatives"))
+    else:
+        psi_pos, psi_neg = _weights(stats, psi_pos, psi_neg, negatives)
+        m = target_entries(stats.joint, stats.independent, psi_pos, psi_neg)
     return 0.5 * (m + m.T)
 
 
-def setting31_weights(stats: Cooccurrence, g: float = 1.0) -> np.ndarray:
-    """Psi+ = Psi- = g / (P_ij + P_i P_j): the reweighting that makes G constant (Setting 3.1)."""
-    return g / (stats.joint + stats.independent)
+def mean_weight(stats: Cooccurrence, psi_pos=None, psi_neg=None, negatives: float = 1.0) -> float:
+    """g = mean_ij G_ij: the flow-time scale of a (S)GD step when G is not constant (exact when it is)."""
+    return float(weight_matrix(stats, psi_pos, psi_neg, negatives).mean())
+
+
+def setting31_psi(joint, independent, negatives: float = 1.0, g: float = 1.0):
+    """Psi_ij = g / (P_ij + k P_i P_j) entrywise, on matching arrays (numpy or torch) of P_ij and P_i P_j.
+
+    With Psi+ = Psi, Psi- = k Psi it makes G = Psi+ P + Psi- P_i P_j = g for every pair (Setting 3.1);
+    per entry, so a sampler can weight its sampled pairs without forming a V x V Psi.
+    """
+    return g / (joint + negatives * independent)
+
+
+def setting31_weights(stats: Cooccurrence, g: float = 1.0, negatives: float = 1.0) -> np.ndarray:
+    """The V x V Setting-3.1 reweighting Psi = g / (P_ij + k P_i P_j) (`setting31_psi`): with Psi+ = Psi and
+    Psi- = k Psi, G is the constant g (k = 1: Psi+ = Psi- = g / (P_ij + P_i P_j))."""
+    return setting31_psi(stats.joint, stats.independent, negatives, g)
 
 
 def pmi(stats: Cooccurrence) -> np.ndarray:

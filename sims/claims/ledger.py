@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from sims.claims import recording as claims_support
+from sims.claims import registry
 
 # Aggregation across the tests of one id: the first status present wins ("not run": collected, never ran).
 STATUS_ORDER_CLAIM = ("fail", "pass", "skip", "not run")
@@ -59,6 +60,7 @@ def pytest_addoption(parser):
 
 def pytest_configure(config):
     config.stash[_LEDGER_KEY] = Ledger()
+    registry.load_all()
 
 
 def _first_doc_line(item) -> str:
@@ -69,8 +71,11 @@ def _first_doc_line(item) -> str:
 def _entry_for(item) -> TestEntry | None:
     claim = item.get_closest_marker("claim")
     if claim is not None:
-        claim_id = claim.args[0] if claim.args else item.name
-        return TestEntry(item.nodeid, str(claim_id), "claim", _first_doc_line(item) or item.name,
+        claim_id = str(claim.args[0] if claim.args else item.name)
+        registered = registry.REGISTRY.get(claim_id)
+        if registered is not None:  # the registry's definition is the one statement of the claim
+            return TestEntry(item.nodeid, claim_id, registered.kind, registered.statement, source=registered.source)
+        return TestEntry(item.nodeid, claim_id, "claim", _first_doc_line(item) or item.name,
                          source=str(claim.kwargs.get("source", "")))
     conjecture = item.get_closest_marker("conjecture")
     if conjecture is not None:

@@ -27,7 +27,9 @@ class Record:
 
     @property
     def ratio(self) -> float:
-        return self.error / self.bound if self.bound > 0 else float("inf")
+        if self.bound > 0:
+            return self.error / self.bound
+        return 0.0 if self.error <= 0 else float("inf")  # a zero tolerance (exact counts)
 
 
 # Set by the ledger plugin around each test call: (nodeid, claim id, statement, source).
@@ -122,3 +124,29 @@ def check(condition: bool, what: str, *, problem=None, predicted=None, measured=
             lines.append(f"  predicted: {_short(predicted)}")
             lines.append(f"  measured:  {_short(measured)}")
         raise AssertionError("\n".join(lines))
+
+
+def check_claim(claim_id: str, case, *, problem=None):
+    """Evaluate registered claim `claim_id` on `case` (sims.claims.registry), record it for the ledger and
+    raise AssertionError with the claim-aware message unless it holds.
+
+    A case that does not satisfy the claim's hypotheses fails too: tests construct their cases to satisfy
+    them, so "not applicable" there means the strategy is wrong, not the theory.
+    """
+    from sims.claims.registry import evaluate
+
+    outcome = evaluate(claim_id, case)
+    problem = case if problem is None else problem
+    if outcome.status == "not applicable":
+        raise AssertionError("\n".join([_headline(), f"  not applicable: {outcome.reason}",
+                                        f"  problem:   {problem}",
+                                        "  (the test's strategy must construct cases satisfying the hypotheses)"]))
+    m = outcome.measurement
+    name = m.tolerance or outcome.claim.tolerance
+    if outcome.bound != outcome.bound:  # a qualitative Violation: no bound to compare with
+        check(False, m.what, problem=problem, predicted=m.predicted, measured=m.measured)
+    record(m.error, outcome.bound, name, m.what)
+    if outcome.status != "pass":
+        raise AssertionError(failure_message(m.error, outcome.bound, name, predicted=m.predicted,
+                                             measured=m.measured, problem=problem, what=m.what, scale=m.scale))
+    return outcome

@@ -10,10 +10,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from sims.io import json_text, load_npy
+from theory.dynamics import default_init_scale
 from theory.target import Cooccurrence, cooccurrence, target_matrix
 from theory.validation import InputError, as_real_matrix, check_positive, check_symmetric
 
-DEFAULT_INIT_SCALE = 1e-4
+# `simulate` and `predict` share one default sigma (its reason: theory.dynamics.CLI_INIT_SCALE).
+DEFAULT_INIT_SCALE = default_init_scale("cli")
 
 
 def positive_float(text: str) -> float:

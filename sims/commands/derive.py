@@ -5,7 +5,8 @@ from __future__ import annotations
 import sympy as sp
 
 from sims.commands._common import print_json
-from theory.symbolic import derivation_chain, derived_expressions, lam, u0
+from theory.derivation_chain import derivation_chain, derived_expressions
+from theory.symbolic import lam, u0
 
 # Plain-text names (lam, u0) keep --json parsable; LaTeX can afford the real glyphs.
 LATEX_NAMES = {lam: r"\lambda", u0: "u_0"}

@@ -11,6 +11,7 @@ from sims.commands._common import (DEFAULT_INIT_SCALE, add_dim_argument, add_ini
                                    init_scale, load_problem, positive_float, positive_int, print_json, require)
 from sims.simulators.device import DEVICES, DTYPES, resolve_device, resolve_dtype
 from sims.io import check_output_dir, json_text, load_npy, staged_output
+from theory.dynamics import sgd_flow_time_per_step
 from theory.predictions import ClosedForm, closed_form, random_init
 from theory.validation import InputError
 
@@ -84,44 +85,11 @@ def run(args) -> int:
     require(args.method != "ode" or args.samples >= 2, "--samples must be >= 2")
 
     predicted = _predicted_step_times(prediction, initial)
-    flow_per_step = lr = None
-    if args.method in ("gd", "sgd"):
-        lr = args.lr if args.lr is not None else _default_lr(prediction, args)
-        # sims.simulators.sgd documents dt = 2 g lr (tied) or g lr (untied), g = 1 for its Setting 3.1 weights.
-        flow_per_step = lr if args.method == "gd" else (1.0 if args.untied else 2.0) * lr
-    elif args.steps is not None:  # ode: --steps N means N GD-sized steps of flow time lr
-        lr = args.lr if args.lr is not None else _default_lr(prediction, args)
-        flow_per_step = lr
-    if args.time is not None:
-        horizon = args.time
-    elif args.steps is not None:
-        horizon = args.steps * flow_per_step
-    else:
-        horizon = _default_horizon(prediction, predicted)
-    require(math.isfinite(horizon) and horizon > 0, f"flow time {horizon!r} must be positive and finite")
-    if args.steps is not None:
-        steps = args.steps
-    elif flow_per_step is not None:
-        steps = max(1, math.ceil(horizon / flow_per_step))
-    else:
-        steps = None
-    progress = sys.stderr.isatty()
-
+    lr, flow_per_step, horizon, steps = _schedule(args, prediction, predicted)
+    result = _simulate(args, problem, prediction, initial, lr, steps, horizon, dtype, str(device))
     if args.method == "ode":
-        from sims.simulators.ode import run_ode
-
-        result = run_ode(prediction, initial, horizon, samples=args.samples, progress=progress)
         steps = None
-    elif args.method == "gd":
-        from sims.simulators.gd import run_gd
-
-        result = run_gd(prediction, initial, lr, steps, dtype=dtype, device=str(device), progress=progress)
-    else:
-        from sims.simulators.sgd import run_sgd  # lazily: the SGD simulator is optional for ode/gd users
-
-        result = run_sgd(problem.stats, prediction, initial, lr, steps, batch=args.batch or 4096,
-                         loss=args.loss or "qwem", negatives=args.negatives, untied=args.untied,
-                         sampler=args.sampler or "pairs", seed=args.seed or 0, dtype=dtype, device=str(device))
+    elif args.method == "sgd":
         flow_per_step = float(result.extra.get("flow_time_per_step", flow_per_step))
 
     payload = {
@@ -162,6 +130,51 @@ def run(args) -> int:
     else:
         _print_summary(payload)
     return 0
+
+
+def _schedule(args, prediction: ClosedForm, predicted) -> tuple:
+    """(lr, flow time per step, horizon, steps) from --lr, --steps, --time or their defaults (None: not used)."""
+    flow_per_step = lr = None
+    if args.method in ("gd", "sgd"):
+        lr = args.lr if args.lr is not None else _default_lr(prediction, args)
+        # run_sgd's Setting 3.1 weights have g = 1 (sims.simulators.sgd, "Step -> flow-time map").
+        flow_per_step = lr if args.method == "gd" else sgd_flow_time_per_step(lr, tied=not args.untied)
+    elif args.steps is not None:  # ode: --steps N means N GD-sized steps of flow time lr
+        lr = args.lr if args.lr is not None else _default_lr(prediction, args)
+        flow_per_step = lr
+    if args.time is not None:
+        horizon = args.time
+    elif args.steps is not None:
+        horizon = args.steps * flow_per_step
+    else:
+        horizon = _default_horizon(prediction, predicted)
+    require(math.isfinite(horizon) and horizon > 0, f"flow time {horizon!r} must be positive and finite")
+    if args.steps is not None:
+        steps = args.steps
+    elif flow_per_step is not None:
+        steps = max(1, math.ceil(horizon / flow_per_step))
+    else:
+        steps = None
+    return lr, flow_per_step, horizon, steps
+
+
+def _simulate(args, problem, prediction: ClosedForm, initial: np.ndarray, lr, steps, horizon: float, dtype: str,
+              device: str):
+    """Run the chosen simulator; each is imported lazily (torch is needed only by gd and sgd)."""
+    progress = sys.stderr.isatty()
+    if args.method == "ode":
+        from sims.simulators.ode import run_ode
+
+        return run_ode(prediction, initial, horizon, samples=args.samples, progress=progress)
+    if args.method == "gd":
+        from sims.simulators.gd import run_gd
+
+        return run_gd(prediction, initial, lr, steps, dtype=dtype, device=device, progress=progress)
+    from sims.simulators.sgd import run_sgd
+
+    return run_sgd(problem.stats, prediction, initial, lr, steps, batch=args.batch or 4096,
+                   loss=args.loss or "qwem", negatives=args.negatives, untied=args.untied,
+                   sampler=args.sampler or "pairs", seed=args.seed or 0, dtype=dtype, device=device)
 
 
 def _check_method_options(args) -> None:
@@ -212,7 +225,7 @@ def _default_lr(prediction: ClosedForm, args) -> float:
     """SAFE_FRACTION of the stability limit 2/c, converted to the method's own lr for sgd."""
     flow_step = SAFE_FRACTION * prediction.gd_stability_limit
     if args.method == "sgd":
-        return flow_step / (1.0 if args.untied else 2.0)
+        return flow_step / sgd_flow_time_per_step(1.0, tied=not args.untied)
     return flow_step
 
 

@@ -1,4 +1,4 @@
-"""Full-batch gradient descent on the QWEM/Setting-3.1 objective in PyTorch, recorded in gradient-flow time.
+"""Full-batch gradient descent on the QWEM (or expected SGNS) Setting-3.1 objective in PyTorch, in flow time.
 
 The map is W <- W - lr * 1/2 (W W^T - M*) W: one step is a forward-Euler step of the flow
 dW/dt = -1/2 (W W^T - M*) W of size lr, so step n sits at flow time t = lr * n (THEORY §4: GD follows
@@ -8,6 +8,7 @@ the flow with an O(lr) delay and converges iff lr * lam_1 < 2).
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -39,12 +40,14 @@ def norm_bound(prediction: ClosedForm, initial: np.ndarray) -> float:
 
 
 class GradientDescent:
-    """In-place full-batch GD state on one device: W, the target, and preallocated V x d buffers.
+    """In-place full-batch GD state on one device for the QWEM loss: W, the target, preallocated buffers.
 
-    `prepare()` computes M* W, W^T W and the gradient for the current W (M* W stays in
-    `target_times_w` so the recorder can reuse it); `update()` then moves W. `step()` does both.
-    Only V x d and d x d temporaries are formed.
+    `prepare()` computes M* W and the gradient (WW^T - M*) W for the current W (M* W stays in
+    `target_times_w` so the recorder can reuse it); `update()` then moves W by -lr/2 times the gradient.
+    `step()` does both. Only V x d and d x d temporaries are formed.
     """
+
+    loss = "qwem"
 
     def __init__(self, target: torch.Tensor, initial: torch.Tensor, lr: float):
         self.target = target
@@ -57,9 +60,13 @@ class GradientDescent:
     @torch.no_grad()
     def prepare(self) -> None:
         torch.mm(self.target, self.w, out=self.target_times_w)
+        self._gradient()
+
+    def _gradient(self) -> None:
+        """gradient <- (W W^T - M*) W, as W (W^T W) - M* W."""
         torch.mm(self.w.T, self.w, out=self.gram)
-        torch.mm(self.w, self.gram, out=self.gradient)      # (W W^T) W = W (W^T W)
-        self.gradient.sub_(self.target_times_w)              # (W W^T - M*) W
+        torch.mm(self.w, self.gram, out=self.gradient)
+        self.gradient.sub_(self.target_times_w)
 
     @torch.no_grad()
     def update(self) -> None:
@@ -75,9 +82,76 @@ class GradientDescent:
         return float(torch.sum(self.w * self.w))
 
 
+class SgnsGradientDescent(GradientDescent):
+    """Full-batch GD on the exact expected SGNS loss under Setting 3.1 with k = 1, in QWEM's flow time.
+
+    dL/dx_ij = Psi (P_iP_j sigma(x) - P_ij sigma(-x)) = sigma(x) - P_ij / (P_ij + P_iP_j) = A_ij with
+    P / (P + P_iP_j) = (2 + M*) / 4, so grad_W L = (A + A^T) W = 1/2 (4 sigma(WW^T) - 2 - M*) W: the
+    gradient buffer holds (4 sigma(WW^T) - 2 - M*) W. Since 4A = WW^T - M* + O(x^3), a step of lr is
+    QWEM's flow step of lr to leading order at small init. Forms one V x V temporary per step.
+    """
+
+    loss = "sgns"
+
+    def _gradient(self) -> None:
+        logistic = torch.sigmoid(self.w @ self.w.T).mul_(4.0).sub_(2.0)
+        torch.mm(logistic, self.w, out=self.gradient)
+        self.gradient.sub_(self.target_times_w)
+
+
+# run_gd's `loss` option: the state class that computes each loss's gradient.
+GD_LOSSES = {cls.loss: cls for cls in (GradientDescent, SgnsGradientDescent)}
+
+
+@dataclass
+class _Stop:
+    """Where a GD loop ended: the last W checked finite and bounded, its step, and why it stopped early."""
+
+    w: torch.Tensor
+    step: int
+    last_recorded: int
+    diverged: bool = False
+    reason: str = ""
+
+
+def _iterate(state: GradientDescent, recorder: Recorder, steps: int, record_every: int, check_every: int,
+             bound: float, lr: float, progress: bool) -> _Stop:
+    """Step `state` up to `steps` times, recording and checking for divergence (see `run_gd`)."""
+    stop = _Stop(state.w.clone(), 0, -1)
+    bar = _progress_bar(steps, progress)
+    try:
+        for n in range(steps + 1):
+            record = n % record_every == 0 or n == steps
+            if record or n % check_every == 0:
+                norm_sq = state.squared_norm()
+                if not math.isfinite(norm_sq) or norm_sq > bound:
+                    what = f"||W||_F^2 = {norm_sq:.3g} exceeds {bound:.3g}" if math.isfinite(norm_sq) \
+                        else "W became non-finite"
+                    stop.diverged = True
+                    stop.reason = f"diverged at step {n} (flow time {lr * n:.6g}): {what}"
+                    break
+                stop.w.copy_(state.w)
+                stop.step = n
+            state.prepare()
+            if record:
+                # Reuse the step's M* W (no extra V x V x d product per record); in float32 the
+                # recorded error is then good to ~1e-7 ||M*||_F^2, the precision of the run itself.
+                recorder.measure(lr * n, _numpy(state.w), _numpy(state.target_times_w))
+                stop.last_recorded = n
+            if n == steps:
+                break
+            state.update()
+            if bar is not None:
+                bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+    return stop
+
+
 def run_gd(prediction: ClosedForm, initial: np.ndarray, lr: float, steps: int, *, record_every: int | None = None,
            dtype: str = "float64", device: str = "auto", check_every: int | None = None,
-           progress: bool = False) -> SimulationResult:
+           progress: bool = False, loss: str = "qwem") -> SimulationResult:
     """Full-batch GD W <- W - lr 1/2 (W W^T - M*) W for `steps` steps from W(0); flow time t = lr * steps.
 
     Records step 0, every `record_every`-th step (default: steps // 500, so 400-1000 records) and the
@@ -86,6 +160,8 @@ def run_gd(prediction: ClosedForm, initial: np.ndarray, lr: float, steps: int, *
     is marked diverged, and returns the last checked finite W: the result never holds NaNs.
     lr * lam_1 >= 2 is reported as not converged with the reason in extra["reason"] (the minimiser is
     linearly unstable there: THEORY §4). Deterministic on CPU: the same input gives a bit-identical result.
+    loss="sgns" runs the expected SGNS loss instead (`SgnsGradientDescent`; method "gd-sgns"): its
+    minimiser is not the closed form's, so `converged` then means every learned mode is past half height.
     """
     lr = check_positive(lr, "learning rate")
     if isinstance(steps, bool) or int(steps) != steps or int(steps) < 1:
@@ -94,62 +170,37 @@ def run_gd(prediction: ClosedForm, initial: np.ndarray, lr: float, steps: int, *
     record_every = default_record_every(steps) if record_every is None else int(record_every)
     if record_every < 1:
         raise InputError(f"record_every must be >= 1, got {record_every}")
+    if loss not in GD_LOSSES:
+        raise InputError(f"loss must be one of {', '.join(GD_LOSSES)}, got {loss!r}")
     w0 = check_initial(prediction, initial)
     torch_device = resolve_device(device)
     torch_dtype = resolve_dtype(dtype)
     check_every = (1 if torch_device.type == "cpu" else 16) if check_every is None else max(1, int(check_every))
-    bound = norm_bound(prediction, w0)
 
     with torch.no_grad(), thread_policy(torch_device, prediction.size):
         target = torch.as_tensor(prediction.target, dtype=torch_dtype, device=torch_device)
-        state = GradientDescent(target, torch.as_tensor(w0, dtype=torch_dtype, device=torch_device), lr)
+        state = GD_LOSSES[loss](target, torch.as_tensor(w0, dtype=torch_dtype, device=torch_device), lr)
         recorder = Recorder(prediction)
-        safe_w = state.w.clone()          # last W checked finite and bounded
-        safe_step, last_recorded = 0, -1
-        diverged, reason = False, ""
-        bar = _progress_bar(steps, progress)
-        try:
-            for n in range(steps + 1):
-                record = n % record_every == 0 or n == steps
-                if record or n % check_every == 0:
-                    norm_sq = state.squared_norm()
-                    if not math.isfinite(norm_sq) or norm_sq > bound:
-                        diverged = True
-                        what = f"||W||_F^2 = {norm_sq:.3g} exceeds {bound:.3g}" if math.isfinite(norm_sq) \
-                            else "W became non-finite"
-                        reason = f"diverged at step {n} (flow time {lr * n:.6g}): {what}"
-                        break
-                    safe_w.copy_(state.w)
-                    safe_step = n
-                state.prepare()
-                if record:
-                    # Reuse the step's M* W (no extra V x V x d product per record); in float32 the
-                    # recorded error is then good to ~1e-7 ||M*||_F^2, the precision of the run itself.
-                    recorder.measure(lr * n, _numpy(state.w), _numpy(state.target_times_w))
-                    last_recorded = n
-                if n == steps:
-                    break
-                state.update()
-                if bar is not None:
-                    bar.update(1)
-        finally:
-            if bar is not None:
-                bar.close()
-        final = _numpy(safe_w)
-    if last_recorded != safe_step:  # stopped by divergence: record the last finite W as the final state
-        recorder.measure(lr * safe_step, final)
+        stop = _iterate(state, recorder, steps, record_every, check_every, norm_bound(prediction, w0), lr, progress)
+        final = _numpy(stop.w)
+    if stop.last_recorded != stop.step:  # stopped by divergence: record the last finite W as the final state
+        recorder.measure(lr * stop.step, final)
 
     lr_lambda = lr * float(prediction.eigenvalues[0])
     gap = gram_gap(prediction, final)
-    converged = not diverged and lr_lambda < 2.0 and is_converged(prediction, final)
-    if not diverged and lr_lambda >= 2.0:
+    at_end = is_converged(prediction, final) if loss == "qwem" else recorder.ranks[-1] == prediction.learned_modes
+    converged = not stop.diverged and lr_lambda < 2.0 and at_end
+    reason = stop.reason
+    if not stop.diverged and lr_lambda >= 2.0:
         reason = (f"lr * lam_1 = {lr_lambda:.4g} >= 2: the minimiser is linearly unstable under GD "
                   "(period-2 oscillation just above 2, irregular further above; THEORY §4)")
-    elif not diverged and not converged:
-        reason = f"not at the minimiser after {steps} steps: ||WW^T - G*||_F = {gap:.3g} lam_m"
-    return recorder.result("gd", final, device=str(torch_device), converged=converged, diverged=diverged,
-                           lr=lr, steps=steps, steps_run=safe_step, flow_time=lr * safe_step, dtype=dtype,
-                           record_every=record_every, lr_times_lambda1=lr_lambda, gram_gap=gap, reason=reason)
+    elif not stop.diverged and not converged:
+        reason = (f"not at the minimiser after {steps} steps: ||WW^T - G*||_F = {gap:.3g} lam_m" if loss == "qwem"
+                  else f"not every learned mode is past half height after {steps} steps")
+    return recorder.result("gd" if loss == "qwem" else f"gd-{loss}", final, device=str(torch_device),
+                           converged=converged, diverged=stop.diverged, lr=lr, steps=steps, steps_run=stop.step,
+                           flow_time=lr * stop.step, dtype=dtype, record_every=record_every,
+                           lr_times_lambda1=lr_lambda, gram_gap=gap, reason=reason, loss=loss)
 
 
 def _numpy(tensor: torch.Tensor) -> np.ndarray:

@@ -9,7 +9,8 @@ from sims.simulators.trajectory import Recorder, SimulationResult, check_initial
 from theory.predictions import ClosedForm
 from theory.validation import InputError, check_positive
 
-METHODS = {"DOP853": scipy.integrate.DOP853, "LSODA": scipy.integrate.LSODA, "RK45": scipy.integrate.RK45}
+# The SciPy integrators `run_ode(method=...)` accepts.
+SOLVERS = {"DOP853": scipy.integrate.DOP853, "LSODA": scipy.integrate.LSODA, "RK45": scipy.integrate.RK45}
 
 
 def predicted_steps(prediction: ClosedForm, initial: np.ndarray) -> np.ndarray:
@@ -81,8 +82,8 @@ def run_ode(prediction: ClosedForm, initial: np.ndarray, t_end: float, *, sample
     w0 = check_initial(prediction, initial)
     t_end = check_positive(t_end, "t_end")
     rtol = check_positive(rtol, "rtol")
-    if method not in METHODS:
-        raise InputError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+    if method not in SOLVERS:
+        raise InputError(f"method must be one of {', '.join(SOLVERS)}, got {method!r}")
     if times is None:
         if int(samples) < 2:
             raise InputError(f"samples must be >= 2, got {samples}")
@@ -110,7 +111,7 @@ def run_ode(prediction: ClosedForm, initial: np.ndarray, t_end: float, *, sample
     if grid[0] == 0.0:
         recorder.measure(0.0, w0)
         next_index = 1
-    solver = METHODS[method](rhs, 0.0, w0.ravel().copy(), t_end, rtol=rtol, atol=atol)
+    solver = SOLVERS[method](rhs, 0.0, w0.ravel().copy(), t_end, rtol=rtol, atol=atol)
     try:
         while solver.status == "running" and next_index < len(grid):
             solver.step()

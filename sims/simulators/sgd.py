@@ -14,8 +14,8 @@ k E_{P_iP_j}[Ψ ℓ⁻], so E[L̂] = L(W) with Ψ⁺ = Ψ, Ψ⁻ = kΨ exactly a
 terms, E[∇L̂] = ∇L: the estimate is unbiased for any batch. The step is W ← W − lr ∇L̂.
 
 Ψ = "setting31" is Ψ_ij = 1/(P_ij + k P_i P_j), so G = Ψ⁺P + Ψ⁻P_iP_j ≡ 1 (Setting 3.1, g = 1;
-for k = 1 this is 1/(P_ij + P_iP_j)). It is looked up per sampled pair from the one V x V table
-of P_ij, so no V x V Ψ is built. "uniform" is Ψ = 1; an array is any symmetric non-negative V x V Ψ.
+for k = 1 this is 1/(P_ij + P_iP_j); theory.target.setting31_psi). It is computed per sampled pair
+from the one V x V table of P_ij, so no V x V Ψ is built. "uniform" is Ψ = 1; an array is any symmetric non-negative V x V Ψ.
 
 Step -> flow-time map (THEORY §4)
 ---------------------------------
@@ -26,7 +26,8 @@ dW/dt = −½(WWᵀ − M*)W advanced by **Δt = 2 g lr per step** (g = 1 for "s
 Untied, ∇_W L = A W' = g · ½(WW'ᵀ − M*) W' and ∇_W' L = Aᵀ W, so **Δt = g lr per step**: starting
 from W = W', the mean dynamics keep W = W' and are then exactly the tied flow at half the speed
 per step. When G is not constant there is no exact flow time; we use g = mean_ij G_ij, the
-average weight (exact whenever G is constant). `result.times` = steps × Δt, and Δt is in
+average weight (exact whenever G is constant; theory.target.mean_weight). Δt is
+theory.dynamics.sgd_flow_time_per_step; `result.times` = steps × Δt, and Δt is in
 `extra["flow_time_per_step"]`. Euler discretisation delays each step by a relative O(Δt λ/2).
 
 Variance (documented choice)
@@ -71,6 +72,11 @@ index_add_ uses atomics, so float rounding order may differ run to run there). A
 stops the run with diverged=True and the last finite W is returned (never NaNs). `converged` means
 every learned mode is past half height (effective rank = m): SGD's stationary noise floor keeps the
 Gram above the GD/ODE `converged_gram` tolerance, so its distance is reported in extra["gram_gap"].
+
+Code: `SampledObjective` holds what both samplers share (statistics, Ψ, the implied M*, the
+minibatch gradient); `PairSampler` ("pairs") and `EntrySampler` ("entries") each draw their own
+batch type and price its terms. `run_sgd(..., sampler=name)` picks the class from SAMPLERS;
+`run_sgd_phases` runs a main phase and an annealed continuation as one trajectory.
 """
 
 from __future__ import annotations
@@ -81,14 +87,14 @@ import numpy as np
 import torch
 
 from sims.simulators.device import resolve_device, resolve_dtype, thread_policy
-from sims.simulators.trajectory import Recorder, SimulationResult, check_initial, gram_gap
+from sims.simulators.trajectory import Recorder, SimulationResult, check_initial, concatenate, gram_gap
+from theory.dynamics import sgd_flow_time_per_step
 from theory.predictions import ClosedForm
-from theory.target import Cooccurrence
+from theory.target import Cooccurrence, mean_weight, setting31_psi, target_entries
 from theory.validation import InputError, as_real_matrix, check_positive, check_symmetric
 
 LOSSES = ("qwem", "sgns")
 PSI_NAMES = ("setting31", "uniform")
-SAMPLERS = ("pairs", "entries")
 DEFAULT_SAMPLES = 400       # recorded points when record_every is None
 FINITE_CHECK_EVERY = 32     # steps between divergence checks (each check syncs a GPU)
 # The prediction's M* must be the target this loss implies; a mismatch means the caller built
@@ -97,122 +103,89 @@ TARGET_MISMATCH = 1e-6
 TARGET_CHECK_ROWS = 64
 
 
-@dataclass
+@dataclass(frozen=True)
 class PairBatch:
-    """One minibatch: pair indices, per-pair weight (Ψ times the 1/batch or k/n factor) and sign ∓1.
-
-    Entry batches ("entries" sampler) carry both terms of each entry instead: `weights` multiplies
-    ℓ⁺ and `negative_weights` multiplies ℓ⁻, and `signs` is None.
-    """
+    """A minibatch of word pairs: indices, per-pair weight (Ψ times the 1/batch or k/n factor) and sign ∓1."""
 
     rows: torch.Tensor      # i, (B + n,) int64
     cols: torch.Tensor      # j, (B + n,) int64
     weights: torch.Tensor   # (B + n,) working dtype
-    signs: torch.Tensor | None  # (B + n,) -1 for positives (ℓ⁺), +1 for negatives (ℓ⁻)
-    negative_weights: torch.Tensor | None = None  # entries only: weight of ℓ⁻ per entry
+    signs: torch.Tensor     # (B + n,) -1 for positives (ℓ⁺), +1 for negatives (ℓ⁻)
 
 
-class PairObjective:
-    """The sampled QWEM/SGNS objective on one device: draws minibatches and returns L̂ and ∇L̂.
+@dataclass(frozen=True)
+class EntryBatch:
+    """A minibatch of matrix entries, each carrying both of its exact terms: positive x ℓ⁺ + negative x ℓ⁻."""
 
-    "pairs": holds the float64 cumulative distribution of P_ij (for sampling, V²) and, for
-    "setting31", P_ij itself in the working dtype (for per-pair Ψ); an array Ψ is held instead of P_ij.
-    "entries": holds P_ij (and an array Ψ, if given) in the working dtype; no cumulative table.
+    rows: torch.Tensor      # i, (B,) int64
+    cols: torch.Tensor      # j, (B,) int64
+    positive: torch.Tensor  # (V²/B) Ψ⁺_ij P_ij, working dtype
+    negative: torch.Tensor  # (V²/B) Ψ⁻_ij P_iP_j
+
+
+def _positive_int(value, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise InputError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+class SampledObjective:
+    """The sampled QWEM/SGNS objective on one device: what both samplers share (module doc).
+
+    Holds the statistics and Ψ ("setting31", "uniform" or an array), knows the M* and mean weight g they
+    imply, and turns a minibatch into (L̂, ∇_W L̂, ∇_W' L̂). A subclass draws its batches (`sample`) and
+    prices their terms (`batch_terms`).
     """
 
-    def __init__(self, stats: Cooccurrence, *, batch: int = 4096, loss: str = "qwem",
-                 negatives: float = 1.0, psi="setting31", dtype: str = "float32", device: str = "auto",
-                 sampler: str = "pairs"):
+    name = ""               # the `sampler` string that selects the subclass (SAMPLERS)
+    negative_count = 0      # negative pairs drawn per step
+
+    def __init__(self, stats: Cooccurrence, *, batch: int = 4096, loss: str = "qwem", negatives: float = 1.0,
+                 psi="setting31", dtype: str = "float32", device: str = "auto"):
         if not isinstance(stats, Cooccurrence):
             raise InputError("stats must be a theory.target.Cooccurrence (use theory.target.cooccurrence)")
-        self.size = v = stats.joint.shape[0]
+        self.stats = stats
+        self.size = stats.joint.shape[0]
         self.batch = _positive_int(batch, "batch")
         if loss not in LOSSES:
             raise InputError(f"loss must be one of {', '.join(LOSSES)}, got {loss!r}")
         self.loss = loss
-        if not isinstance(sampler, str) or sampler not in SAMPLERS:
-            raise InputError(f"sampler must be one of {', '.join(SAMPLERS)}, got {sampler!r}")
-        self.sampler = sampler
         self.negatives = check_positive(negatives, "negatives")
-        self.negative_count = int(round(self.negatives * self.batch))
-        if sampler == "pairs" and self.negative_count < 1:
-            raise InputError(f"negatives * batch = {self.negatives * self.batch:g} rounds to no negative pairs")
         self.dtype = resolve_dtype(dtype)
         self.device = resolve_device(device)
+        self.psi_name, self._psi_array = self._check_psi(psi)
+        self._joint = np.asarray(stats.joint, dtype=np.float64)
+        self._unigram = np.asarray(stats.unigram, dtype=np.float64)
+        self.unigram = torch.as_tensor(self._unigram, dtype=self.dtype, device=self.device)
+        # G ≡ 1 under Setting 3.1 by construction; otherwise the average weight (module doc).
+        self.mean_weight = 1.0 if self.psi_name == "setting31" else mean_weight(
+            stats, self._psi_array, negatives=self.negatives)
 
-        joint = np.asarray(stats.joint, dtype=np.float64)
-        unigram = np.asarray(stats.unigram, dtype=np.float64)
+    def _check_psi(self, psi) -> tuple[str, np.ndarray | None]:
+        """(name, V x V array or None) for a Ψ name or array; InputError for anything else."""
         if isinstance(psi, str):
             if psi not in PSI_NAMES:
                 raise InputError(f"psi must be one of {', '.join(PSI_NAMES)} or a V x V array, got {psi!r}")
-            self.psi_name = psi
-            psi_array = None
-        else:
-            psi_array = check_symmetric(as_real_matrix(psi, "psi"), "psi")
-            if psi_array.shape != (v, v):
-                raise InputError(f"psi must have shape ({v}, {v}) to match the statistics, got {psi_array.shape}")
-            if np.any(psi_array < 0):
-                raise InputError(f"psi has {int(np.count_nonzero(psi_array < 0))} negative entries; weights must be >= 0")
-            self.psi_name = "array"
-        self._psi_array = psi_array
-        self._joint = joint
-        self._unigram = unigram
-
-        self.unigram = torch.as_tensor(unigram, dtype=self.dtype, device=self.device)
-        self.mean_weight = self._mean_weight()
-        if sampler == "entries":
-            self._init_entries(joint, psi_array)
-            return
-        # Sampling tables: float64 cumulative sums so that pairs of probability ~1e-12 are still drawn
-        # at their own rate (a float32 cumsum of V² terms has absolute resolution ~1e-7).
-        self.pair_cdf = torch.as_tensor(np.cumsum(joint.ravel()), device=self.device)
-        self.word_cdf = torch.as_tensor(np.cumsum(unigram), device=self.device)
-        if self.psi_name == "setting31":
-            self.lookup = torch.as_tensor(joint.ravel(), dtype=self.dtype, device=self.device)
-        elif self.psi_name == "array":
-            self.lookup = torch.as_tensor(psi_array.ravel(), dtype=self.dtype, device=self.device)
-        else:
-            self.lookup = None
-        # Per-pair factors that are the same in every minibatch: 1/batch or k/n, and the ℓ∓ sign.
-        b, n = self.batch, self.negative_count
-        self.scale = torch.cat([torch.full((b,), 1.0 / b, dtype=self.dtype, device=self.device),
-                                torch.full((n,), self.negatives / n, dtype=self.dtype, device=self.device)])
-        self.signs = torch.cat([torch.full((b,), -1.0, dtype=self.dtype, device=self.device),
-                                torch.ones(n, dtype=self.dtype, device=self.device)])
-
-    def _init_entries(self, joint: np.ndarray, psi_array: np.ndarray | None) -> None:
-        """Tables for the entry sampler: P_ij (flat) and, for an array Ψ, Ψ_ij (flat), working dtype."""
-        self.joint_flat = torch.as_tensor(joint.ravel(), dtype=self.dtype, device=self.device)
-        self.psi_flat = (None if psi_array is None
-                         else torch.as_tensor(psi_array.ravel(), dtype=self.dtype, device=self.device))
-        # Each of the B uniformly drawn entries stands for V² / B of the sum over all V² entries.
-        self.entry_scale = float(self.size) ** 2 / self.batch
-
-    def _mean_weight(self) -> float:
-        """g = mean_ij G_ij, G = Ψ(P_ij + k P_iP_j): exactly 1 for setting31, (1+k)/V² for uniform."""
-        k, v = self.negatives, self.size
-        if self.psi_name == "setting31":
-            return 1.0
-        if self.psi_name == "uniform":
-            return (self._joint.sum() + k * self._unigram.sum() ** 2) / v ** 2
-        g = self._psi_array * (self._joint + k * np.outer(self._unigram, self._unigram))
-        return float(g.mean())
+            return psi, None
+        v = self.size
+        array = check_symmetric(as_real_matrix(psi, "psi"), "psi")
+        if array.shape != (v, v):
+            raise InputError(f"psi must have shape ({v}, {v}) to match the statistics, got {array.shape}")
+        if np.any(array < 0):
+            raise InputError(f"psi has {int(np.count_nonzero(array < 0))} negative entries; weights must be >= 0")
+        return "array", array
 
     def target_rows(self, rows: np.ndarray) -> np.ndarray:
         """M*_ij = (Ψ⁺P − Ψ⁻P_iP_j) / (½G) for the given rows (the target this objective implies)."""
-        k = self.negatives
         joint = self._joint[rows]
-        independent = k * np.outer(self._unigram[rows], self._unigram)
+        product = np.outer(self._unigram[rows], self._unigram)
         if self.psi_name == "setting31":
-            psi = 1.0 / (joint + independent)
+            psi = setting31_psi(joint, product, self.negatives)
         elif self.psi_name == "uniform":
             psi = np.ones_like(joint)
         else:
             psi = self._psi_array[rows]
-        g = psi * (joint + independent)
-        if np.any(g <= 0):
-            raise InputError("G = Ψ(P_ij + k P_iP_j) vanishes for some pair; M* is undefined there")
-        return (psi * (joint - independent)) / (0.5 * g)
+        return target_entries(joint, product, psi, negatives=self.negatives)
 
     def check_prediction(self, prediction: ClosedForm) -> None:
         """Raise InputError unless prediction.target is the M* this objective's expectation implies."""
@@ -234,35 +207,58 @@ class PairObjective:
         gen.manual_seed(seed)
         return gen
 
+    def sample(self, gen: torch.Generator):
+        """One minibatch drawn with `gen` (the subclass's batch type)."""
+        raise NotImplementedError
+
+    def batch_terms(self, x: torch.Tensor, batch) -> tuple[torch.Tensor, torch.Tensor]:
+        """(L̂, dL̂/dx per sampled term) on one minibatch, given x_ij = w_i . w'_j for its terms."""
+        raise NotImplementedError
+
+    def gradient(self, w: torch.Tensor, context: torch.Tensor | None, batch):
+        """(L̂, ∇_W L̂, ∇_W' L̂) on one minibatch; context None means tied (W' = W, no second gradient)."""
+        right = w if context is None else context
+        left_rows, right_rows = w.index_select(0, batch.rows), right.index_select(0, batch.cols)
+        x = (left_rows * right_rows).sum(dim=1)
+        loss, slope = self.batch_terms(x, batch)
+        coeff = slope[:, None]
+        grad_w = torch.zeros_like(w).index_add_(0, batch.rows, coeff * right_rows)
+        if context is None:
+            # x_ij = w_i . w_j depends on w_j too: the transposed term of (A + Aᵀ) W.
+            grad_w.index_add_(0, batch.cols, coeff * left_rows)
+            return loss, grad_w, None
+        grad_c = torch.zeros_like(context).index_add_(0, batch.cols, coeff * left_rows)
+        return loss, grad_w, grad_c
+
+
+class PairSampler(SampledObjective):
+    """word2vec's sampler: `batch` positives ~ P_ij and round(k batch) negatives ~ P_iP_j, Ψ per pair.
+
+    Holds the float64 cumulative distributions of P_ij (V²) and P_i, and the per-pair lookup table:
+    P_ij for "setting31" (Ψ is computed from it), the array Ψ itself, or nothing for "uniform".
+    """
+
+    name = "pairs"
+
+    def __init__(self, stats: Cooccurrence, **options):
+        super().__init__(stats, **options)
+        self.negative_count = int(round(self.negatives * self.batch))
+        if self.negative_count < 1:
+            raise InputError(f"negatives * batch = {self.negatives * self.batch:g} rounds to no negative pairs")
+        # Float64 cumulative sums so that pairs of probability ~1e-12 are still drawn at their own rate
+        # (a float32 cumsum of V² terms has absolute resolution ~1e-7).
+        self.pair_cdf = torch.as_tensor(np.cumsum(self._joint.ravel()), device=self.device)
+        self.word_cdf = torch.as_tensor(np.cumsum(self._unigram), device=self.device)
+        table = {"setting31": self._joint, "array": self._psi_array}.get(self.psi_name)
+        self.lookup = None if table is None else torch.as_tensor(table.ravel(), dtype=self.dtype, device=self.device)
+        # Per-pair factors that are the same in every minibatch: 1/batch or k/n, and the ℓ∓ sign.
+        b, n = self.batch, self.negative_count
+        self.scale = torch.cat([torch.full((b,), 1.0 / b, dtype=self.dtype, device=self.device),
+                                torch.full((n,), self.negatives / n, dtype=self.dtype, device=self.device)])
+        self.signs = torch.cat([torch.full((b,), -1.0, dtype=self.dtype, device=self.device),
+                                torch.ones(n, dtype=self.dtype, device=self.device)])
+
     def sample(self, gen: torch.Generator) -> PairBatch:
-        """One minibatch from this objective's sampler (pairs: ~P_ij and ~P_iP_j; entries: uniform (i, j))."""
-        if self.sampler == "entries":
-            return self.sample_entries(gen)
-        return self.sample_pairs(gen)
-
-    def sample_entries(self, gen: torch.Generator) -> PairBatch:
-        """Draw `batch` entries (i, j) uniformly from the V² and weight both exact terms of each by V²/B.
-
-        Entry (i, j) contributes Ψ_ij P_ij ℓ⁺(x_ij) + k Ψ_ij P_iP_j ℓ⁻(x_ij) to L(W); P_ij and P_iP_j
-        are looked up for the sampled entries only (no V x V temporary).
-        """
-        v = self.size
-        flat = torch.randint(0, v * v, (self.batch,), generator=gen, device=self.device)
-        rows, cols = flat // v, flat % v
-        joint = self.joint_flat[flat]
-        independent = self.negatives * self.unigram[rows] * self.unigram[cols]
-        if self.psi_name == "setting31":
-            psi = self.entry_scale / (joint + independent)
-        elif self.psi_name == "uniform":
-            psi = torch.full_like(joint, self.entry_scale)
-        else:
-            psi = self.entry_scale * self.psi_flat[flat]
-        # An entry with P_ij + kP_iP_j = 0 has zero weight under any finite Ψ; 0 x inf -> 0, not NaN.
-        positive = torch.nan_to_num(psi * joint, nan=0.0)
-        negative = torch.nan_to_num(psi * independent, nan=0.0)
-        return PairBatch(rows, cols, positive, None, negative)
-
-    def sample_pairs(self, gen: torch.Generator) -> PairBatch:
         """Draw `batch` positives ~ P_ij and round(k batch) negatives ~ P_i P_j by inverse-CDF search."""
         v, b, n = self.size, self.batch, self.negative_count
         u = torch.rand(b + 2 * n, generator=gen, dtype=torch.float64, device=self.device)
@@ -279,7 +275,7 @@ class PairObjective:
         flat = rows * self.size + cols
         if self.psi_name == "array":
             return self.lookup[flat]
-        return 1.0 / (self.lookup[flat] + self.negatives * self.unigram[rows] * self.unigram[cols])
+        return setting31_psi(self.lookup[flat], self.unigram[rows] * self.unigram[cols], self.negatives)
 
     def pair_terms(self, x: torch.Tensor, signs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """ℓ(x) and dℓ/dx per pair; sign −1 is a positive (ℓ⁺), +1 a negative (ℓ⁻)."""
@@ -288,6 +284,49 @@ class PairObjective:
         # log(1 + e^{s x}) and its derivative s σ(s x), both stable for any x.
         sx = signs * x
         return torch.nn.functional.softplus(sx), signs * torch.sigmoid(sx)
+
+    def batch_terms(self, x: torch.Tensor, batch: PairBatch) -> tuple[torch.Tensor, torch.Tensor]:
+        value, slope = self.pair_terms(x, batch.signs)
+        return (batch.weights * value).sum(), batch.weights * slope
+
+
+class EntrySampler(SampledObjective):
+    """Uniform entries (i, j) of the V², each with its exact expected pair terms scaled by V²/B (module doc).
+
+    Holds P_ij (and an array Ψ, if given) flat in the working dtype; no cumulative table.
+    """
+
+    name = "entries"
+
+    def __init__(self, stats: Cooccurrence, **options):
+        super().__init__(stats, **options)
+        self.joint_flat = torch.as_tensor(self._joint.ravel(), dtype=self.dtype, device=self.device)
+        self.psi_flat = (None if self._psi_array is None
+                         else torch.as_tensor(self._psi_array.ravel(), dtype=self.dtype, device=self.device))
+        # Each of the B uniformly drawn entries stands for V² / B of the sum over all V² entries.
+        self.entry_scale = float(self.size) ** 2 / self.batch
+
+    def sample(self, gen: torch.Generator) -> EntryBatch:
+        """Draw `batch` entries (i, j) uniformly from the V² and weight both exact terms of each by V²/B.
+
+        Entry (i, j) contributes Ψ_ij P_ij ℓ⁺(x_ij) + k Ψ_ij P_iP_j ℓ⁻(x_ij) to L(W); P_ij and P_iP_j
+        are looked up for the sampled entries only (no V x V temporary).
+        """
+        v = self.size
+        flat = torch.randint(0, v * v, (self.batch,), generator=gen, device=self.device)
+        rows, cols = flat // v, flat % v
+        joint = self.joint_flat[flat]
+        product = self.unigram[rows] * self.unigram[cols]
+        if self.psi_name == "setting31":
+            psi = setting31_psi(joint, product, self.negatives, g=self.entry_scale)
+        elif self.psi_name == "uniform":
+            psi = torch.full_like(joint, self.entry_scale)
+        else:
+            psi = self.entry_scale * self.psi_flat[flat]
+        # An entry with P_ij + kP_iP_j = 0 has zero weight under any finite Ψ; 0 x inf -> 0, not NaN.
+        positive = torch.nan_to_num(psi * joint, nan=0.0)
+        negative = torch.nan_to_num(psi * (self.negatives * product), nan=0.0)
+        return EntryBatch(rows, cols, positive, negative)
 
     def entry_terms(self, x: torch.Tensor, positive: torch.Tensor,
                     negative: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -300,32 +339,77 @@ class PairObjective:
         return (positive * softplus(-x) + negative * softplus(x),
                 negative * sigmoid(x) - positive * sigmoid(-x))
 
-    def gradient(self, w: torch.Tensor, context: torch.Tensor | None, pairs: PairBatch):
-        """(L̂, ∇_W L̂, ∇_W' L̂) on one minibatch; context None means tied (W' = W, no second gradient)."""
-        right = w if context is None else context
-        left_rows, right_rows = w.index_select(0, pairs.rows), right.index_select(0, pairs.cols)
-        x = (left_rows * right_rows).sum(dim=1)
-        if pairs.negative_weights is None:
-            value, slope = self.pair_terms(x, pairs.signs)
-            coeff = (pairs.weights * slope)[:, None]
-            loss = (pairs.weights * value).sum()
-        else:
-            per_entry, slope = self.entry_terms(x, pairs.weights, pairs.negative_weights)
-            coeff = slope[:, None]
-            loss = per_entry.sum()
-        grad_w = torch.zeros_like(w).index_add_(0, pairs.rows, coeff * right_rows)
-        if context is None:
-            # x_ij = w_i . w_j depends on w_j too: the transposed term of (A + Aᵀ) W.
-            grad_w.index_add_(0, pairs.cols, coeff * left_rows)
-            return loss, grad_w, None
-        grad_c = torch.zeros_like(context).index_add_(0, pairs.cols, coeff * left_rows)
-        return loss, grad_w, grad_c
+    def batch_terms(self, x: torch.Tensor, batch: EntryBatch) -> tuple[torch.Tensor, torch.Tensor]:
+        per_entry, slope = self.entry_terms(x, batch.positive, batch.negative)
+        return per_entry.sum(), slope
 
 
-def _positive_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise InputError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
+# run_sgd's `sampler` option: the name selects the class.
+SAMPLERS: dict[str, type[SampledObjective]] = {cls.name: cls for cls in (PairSampler, EntrySampler)}
+
+
+def build_objective(stats: Cooccurrence, *, sampler: str = "pairs", **options) -> SampledObjective:
+    """The sampled objective for `sampler` ("pairs" or "entries"), built with SampledObjective's options."""
+    if not isinstance(sampler, str) or sampler not in SAMPLERS:
+        raise InputError(f"sampler must be one of {', '.join(SAMPLERS)}, got {sampler!r}")
+    return SAMPLERS[sampler](stats, **options)
+
+
+@dataclass
+class _Run:
+    """What the SGD loop leaves: final W (and W'), the recorded steps and the mean L̂ between records."""
+
+    w: torch.Tensor
+    context: torch.Tensor | None
+    recorded_steps: list
+    minibatch_losses: list
+    diverged: bool = False
+
+
+def _train(objective: SampledObjective, recorder: Recorder, initial: np.ndarray, lr: float, steps: int,
+           record_every: int, flow_time_per_step: float, untied: bool, seed: int) -> _Run:
+    """The loop of `run_sgd`: step, record every `record_every` steps, roll back to the last finite W."""
+    gen = objective.generator(int(seed))
+    w = torch.as_tensor(initial, dtype=objective.dtype, device=objective.device).clone()
+    context = w.clone() if untied else None
+    recorder.measure(0.0, initial)
+    run = _Run(w, context, [0], [np.nan])   # loss entry 0 is filled with the first step's L̂(W(0))
+    loss_sum = torch.zeros((), dtype=torch.float64, device=objective.device)
+    since_record = 0
+    # (step, W, W', minibatch-loss sum and count since the last record) at the last finite check.
+    last_good = (0, w.clone(), None if context is None else context.clone(), 0.0, 0)
+    for step in range(1, steps + 1):
+        value, grad_w, grad_c = objective.gradient(w, context, objective.sample(gen))
+        if step == 1:
+            run.minibatch_losses[0] = value
+        w.sub_(lr * grad_w)
+        if context is not None:
+            context.sub_(lr * grad_c)
+        loss_sum += value
+        since_record += 1
+        record = step % record_every == 0 or step == steps
+        if record or step % FINITE_CHECK_EVERY == 0:
+            finite = bool(torch.isfinite(w).all()) and (context is None or bool(torch.isfinite(context).all()))
+            if not finite:
+                run.diverged = True
+                break
+            last_good = (step, w.clone(), None if context is None else context.clone(), float(loss_sum), since_record)
+        if record:
+            recorder.measure(step * flow_time_per_step, w.double().cpu().numpy())
+            run.recorded_steps.append(step)
+            run.minibatch_losses.append(float(loss_sum) / since_record)
+            loss_sum.zero_()
+            since_record = 0
+    if run.diverged:
+        # Roll back to the last W that passed the finite check and make sure it is recorded.
+        stop, run.w, run.context, good_sum, good_count = last_good
+        if run.recorded_steps[-1] != stop:
+            recorder.measure(stop * flow_time_per_step, run.w.double().cpu().numpy())
+            run.recorded_steps.append(stop)
+            run.minibatch_losses.append(good_sum / good_count)
+    first = run.minibatch_losses[0]
+    run.minibatch_losses[0] = float(first) if isinstance(first, torch.Tensor) else first
+    return run
 
 
 def run_sgd(stats: Cooccurrence, prediction: ClosedForm, initial: np.ndarray, lr: float, steps: int, *,
@@ -333,8 +417,8 @@ def run_sgd(stats: Cooccurrence, prediction: ClosedForm, initial: np.ndarray, lr
             untied: bool = False, seed: int = 0, dtype: str = "float32", device: str = "auto",
             record_every: int | None = None, sampler: str = "pairs") -> SimulationResult:
     """Run minibatch SGD from `initial` for `steps` steps; times in flow units (module doc, incl. `sampler`)."""
-    objective = PairObjective(stats, batch=batch, loss=loss, negatives=negatives, psi=psi, dtype=dtype,
-                              device=device, sampler=sampler)
+    objective = build_objective(stats, sampler=sampler, batch=batch, loss=loss, negatives=negatives, psi=psi,
+                                dtype=dtype, device=device)
     objective.check_prediction(prediction)
     lr = check_positive(lr, "learning rate")
     steps = _positive_int(steps, "steps")
@@ -346,66 +430,45 @@ def run_sgd(stats: Cooccurrence, prediction: ClosedForm, initial: np.ndarray, lr
         raise InputError(f"untied must be True or False, got {untied!r}")
     initial = check_initial(prediction, initial, "initial embeddings")
 
-    step_time = (1.0 if untied else 2.0) * lr * objective.mean_weight
-    gen = objective.generator(int(seed))
-    w = torch.as_tensor(initial, dtype=objective.dtype, device=objective.device).clone()
-    context = w.clone() if untied else None
+    flow_time_per_step = sgd_flow_time_per_step(lr, tied=not untied, mean_weight=objective.mean_weight)
     recorder = Recorder(prediction)
-    recorder.measure(0.0, initial)
-    recorded_steps = [0]
-    minibatch_losses = [np.nan]              # entry 0 filled with the first step's L̂(W(0)) below
-    loss_sum = torch.zeros((), dtype=torch.float64, device=objective.device)
-    since_record = 0
-    # (step, W, W', minibatch-loss sum and count since the last record) at the last finite check.
-    last_good = (0, w.clone(), None if context is None else context.clone(), 0.0, 0)
-    diverged = False
-
     with thread_policy(objective.device, objective.size):
-        for step in range(1, steps + 1):
-            pairs = objective.sample(gen)
-            value, grad_w, grad_c = objective.gradient(w, context, pairs)
-            if step == 1:
-                minibatch_losses[0] = value
-            w.sub_(lr * grad_w)
-            if context is not None:
-                context.sub_(lr * grad_c)
-            loss_sum += value
-            since_record += 1
-            record = step % record_every == 0 or step == steps
-            if record or step % FINITE_CHECK_EVERY == 0:
-                finite = bool(torch.isfinite(w).all()) and (context is None or bool(torch.isfinite(context).all()))
-                if not finite:
-                    diverged = True
-                    break
-                last_good = (step, w.clone(), None if context is None else context.clone(), float(loss_sum), since_record)
-            if record:
-                recorder.measure(step * step_time, w.double().cpu().numpy())
-                recorded_steps.append(step)
-                minibatch_losses.append(float(loss_sum) / since_record)
-                loss_sum.zero_()
-                since_record = 0
-
-    if diverged:
-        # Roll back to the last W that passed the finite check and make sure it is recorded.
-        stop, w, context, good_sum, good_count = last_good
-        if recorded_steps[-1] != stop:
-            recorder.measure(stop * step_time, w.double().cpu().numpy())
-            recorded_steps.append(stop)
-            minibatch_losses.append(good_sum / good_count)
-    first = minibatch_losses[0]
-    minibatch_losses[0] = float(first) if isinstance(first, torch.Tensor) else first
-    final_w = w.double().cpu().numpy()
-    converged = (not diverged) and recorder.ranks[-1] == prediction.learned_modes
+        run = _train(objective, recorder, initial, lr, steps, record_every, flow_time_per_step, untied, seed)
+    final_w = run.w.double().cpu().numpy()
+    converged = (not run.diverged) and recorder.ranks[-1] == prediction.learned_modes
     extra = {
-        "flow_time_per_step": step_time,
-        "steps_taken": recorded_steps[-1],
-        "recorded_steps": np.asarray(recorded_steps, dtype=np.int64),
-        "minibatch_loss": np.asarray(minibatch_losses, dtype=np.float64),
+        "flow_time_per_step": flow_time_per_step,
+        "steps_taken": run.recorded_steps[-1],
+        "recorded_steps": np.asarray(run.recorded_steps, dtype=np.int64),
+        "minibatch_loss": np.asarray(run.minibatch_losses, dtype=np.float64),
         "lr": lr, "batch": objective.batch, "negatives": objective.negatives,
         "negative_pairs": objective.negative_count, "loss": loss, "psi": objective.psi_name,
-        "untied": untied, "seed": int(seed), "dtype": dtype, "sampler": objective.sampler,
+        "untied": untied, "seed": int(seed), "dtype": dtype, "sampler": objective.name,
         "gram_gap": gram_gap(prediction, final_w),
     }
-    if context is not None:
-        extra["context_embeddings"] = context.double().cpu().numpy()
-    return recorder.result("sgd", final_w, str(objective.device), converged, diverged, **extra)
+    if run.context is not None:
+        extra["context_embeddings"] = run.context.double().cpu().numpy()
+    return recorder.result("sgd", final_w, str(objective.device), converged, run.diverged, **extra)
+
+
+def run_sgd_phases(stats: Cooccurrence, prediction: ClosedForm, initial: np.ndarray, lr: float, steps: int,
+                   anneal_lr: float, anneal_steps: int, *, seed: int = 0, records_per_phase: int | None = None,
+                   **options) -> SimulationResult:
+    """A main phase of `steps` at `lr`, then an annealed phase of `anneal_steps` at `anneal_lr`, as one run.
+
+    The annealed phase continues from the main phase's final W with seed + 1 (its own samples) and is
+    skipped when `anneal_steps` is 0 or the main phase diverged; the two are joined by
+    sims.simulators.trajectory.concatenate. SGD's stationary noise around the minimiser scales with lr,
+    so the second phase lets W settle closer to it. `records_per_phase` sets each phase's record_every
+    to steps // records_per_phase (otherwise `options`' record_every, or run_sgd's default); the other
+    `options` go to run_sgd unchanged.
+    """
+    def phase(start, phase_lr, phase_steps, phase_seed):
+        if records_per_phase is not None:
+            options["record_every"] = max(1, phase_steps // records_per_phase)
+        return run_sgd(stats, prediction, start, phase_lr, phase_steps, seed=phase_seed, **options)
+
+    main = phase(initial, lr, steps, seed)
+    if main.diverged or not anneal_steps:
+        return main
+    return concatenate(main, phase(main.embeddings, anneal_lr, anneal_steps, seed + 1))

@@ -1,12 +1,14 @@
-"""What every simulator shares: the recorded trajectory of W measured against the closed form, final W, input and convergence checks."""
+"""What every simulator shares: the trajectory of W recorded against the closed form (SimulationResult) and its checks."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from theory.dynamics import subspace_overlap
 from theory.predictions import ClosedForm
 from theory.tolerances import tolerance
 from theory.validation import InputError
@@ -44,11 +46,7 @@ class Recorder:
         self.singular_values.append(sv)
         self.errors.append(max(error, 0.0))
         self.ranks.append(int(np.count_nonzero(sq > self.half_heights)))
-        if self.learned:
-            overlap = np.linalg.norm(self.directions.T @ left[:, : self.learned]) ** 2 / self.learned
-        else:
-            overlap = 1.0
-        self.overlaps.append(float(overlap))
+        self.overlaps.append(subspace_overlap(self.directions, left, self.learned) if self.learned else 1.0)
 
     def result(self, method: str, w: np.ndarray, device: str, converged: bool, diverged: bool,
                **extra) -> "SimulationResult":
@@ -138,20 +136,52 @@ def check_initial(prediction: ClosedForm, initial, name: str = "W(0)") -> np.nda
     return w
 
 
+# Up to this V the Gram gap is formed densely (a V x V temporary of at most 72 MB): the expanded form
+# below cancels catastrophically near the minimiser, where the gap is a tiny difference of O(lam^2) terms.
+DENSE_GRAM_MAX_SIZE = 3000
+
+
 def gram_gap(prediction: ClosedForm, w: np.ndarray) -> float:
     """||W W^T - G*||_F / lam_m: distance of W's Gram from the predicted final Gram G*, in units of the
     smallest learned eigenvalue (the distance to the nearest saddle, where mode m is missing).
 
-    Uses ||WW^T - EE^T||^2 = ||W^T W||^2 - 2 ||W^T E||^2 + ||E^T E||^2 (E = V_m Lambda_m^1/2): no V x V temporary.
+    Formed densely up to V = DENSE_GRAM_MAX_SIZE, so that it stays accurate near the minimiser; above,
+    ||WW^T - EE^T||^2 = ||W^T W||^2 - 2 ||W^T E||^2 + ||E^T E||^2 (E = V_m Lambda_m^1/2) avoids the V x V
+    temporary, with an absolute rounding error ~ eps ||E||^2 in the squared gap.
     """
     w = np.asarray(w, dtype=np.float64)
-    e = prediction.embeddings[:, : prediction.learned_modes]
-    wtw, wte, ete = w.T @ w, w.T @ e, e.T @ e
-    gap_sq = np.vdot(wtw, wtw) - 2.0 * np.vdot(wte, wte) + np.vdot(ete, ete)
+    if prediction.size <= DENSE_GRAM_MAX_SIZE:
+        gap = float(np.linalg.norm(w @ w.T - prediction.gram))
+    else:
+        e = prediction.embeddings[:, : prediction.learned_modes]
+        wtw, wte, ete = w.T @ w, w.T @ e, e.T @ e
+        gap = float(np.sqrt(max(np.vdot(wtw, wtw) - 2.0 * np.vdot(wte, wte) + np.vdot(ete, ete), 0.0)))
     scale = prediction.learned_eigenvalues[-1] if prediction.learned_modes else float(np.max(np.abs(prediction.eigenvalues)))
-    return float(np.sqrt(max(gap_sq, 0.0)) / scale) if scale > 0 else float(np.sqrt(max(gap_sq, 0.0)))
+    return gap / scale if scale > 0 else gap
 
 
 def is_converged(prediction: ClosedForm, w: np.ndarray) -> bool:
     """Whether W sits at the predicted minimiser (Gram within the `converged_gram` tolerance)."""
     return gram_gap(prediction, w) <= tolerance("converged_gram").value
+
+
+def concatenate(first: SimulationResult, second: SimulationResult) -> SimulationResult:
+    """One trajectory from a run and its continuation from the first run's final W (e.g. an annealed phase).
+
+    The second run's times are shifted by the first's end and its starting record, a duplicate of the
+    first's last, is dropped. Embeddings, convergence and extra come from the second run, with
+    extra["phase_boundary"] (the flow time where it starts) and extra["first_phase"] (the first run's
+    scalar extras) added; the result has diverged if either run did.
+    """
+    offset = float(first.times[-1])
+
+    def join(a, b):
+        return np.concatenate([a, b[1:]])
+
+    return dataclasses.replace(
+        second, times=join(first.times, second.times + offset),
+        singular_values=join(first.singular_values, second.singular_values), error=join(first.error, second.error),
+        loss=join(first.loss, second.loss), effective_rank=join(first.effective_rank, second.effective_rank),
+        overlap=join(first.overlap, second.overlap), diverged=first.diverged or second.diverged,
+        extra={**second.extra, "phase_boundary": offset,
+               "first_phase": {k: v for k, v in first.extra.items() if np.isscalar(v)}})

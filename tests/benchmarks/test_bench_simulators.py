@@ -13,7 +13,7 @@ import torch
 
 from sims.simulators.gd import GradientDescent
 from sims.simulators.ode import run_ode
-from sims.simulators.sgd import PairObjective
+from sims.simulators.sgd import PairSampler
 from theory.predictions import closed_form, random_init
 
 SIZES = [(2000, 50), (10000, 200)]
@@ -64,7 +64,7 @@ def _planted_stats(size: int, seed: int = 0):
 @pytest.mark.parametrize("size,dim", SIZES, ids=[f"V{v}-d{d}" for v, d in SIZES])
 def test_sgd_step(benchmark, size, dim, device):
     """One pair-sampled minibatch SGD step (batch 4096 positives + 4096 negatives) of sims.simulators.sgd."""
-    objective = PairObjective(_planted_stats(size), batch=4096, dtype="float32", device=device)
+    objective = PairSampler(_planted_stats(size), batch=4096, dtype="float32", device=device)
     gen = objective.generator(0)
     w = 1e-3 * torch.randn(size, dim, generator=torch.Generator(device=device).manual_seed(1), device=device)
     # Setting 3.1 weights reach 1/(P_i P_j) ~ 1e10 for the rarest Zipfian pairs at V = 10^4; a tiny lr keeps

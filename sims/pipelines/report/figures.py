@@ -6,7 +6,9 @@ saves every figure as PNG (and SVG on request) into a folder.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -202,12 +204,8 @@ def _save(fig: Figure, folder: Path, name: str, svg: bool) -> list:
     return paths
 
 
-def write_all(report, folder: Path, *, svg: bool = False) -> list:
-    """Write every figure of the report into `folder`; return the paths written."""
-    folder = Path(folder)
-    written = []
+def _overview(report) -> Figure:
     methods = list(report.results)
-
     fig = Figure(figsize=(13, 9), layout="constrained")
     axes = fig.subplots(2, 2)
     draw_staircase(axes[0, 0], report)
@@ -215,32 +213,81 @@ def write_all(report, folder: Path, *, svg: bool = False) -> list:
     draw_step_times(axes[1, 0], report)
     draw_spectrum(axes[1, 1], report)
     fig.suptitle("How word2vec learns: one eigen-direction of M* at a time (theory vs simulation)", fontsize=13)
-    written += _save(fig, folder, "overview", svg)
+    return fig
 
-    fig = Figure(figsize=(9, 5.5), layout="constrained")
-    draw_staircase(fig.subplots(), report)
-    written += _save(fig, folder, "staircase", svg)
 
-    fig = Figure(figsize=(5.2 * max(len(methods), 1), 4.6), layout="constrained")
-    axes = np.atleast_1d(fig.subplots(1, max(len(methods), 1)))
-    draw_modes(axes, report)
-    written += _save(fig, folder, "modes", svg)
+def _single(draw, size=(9, 5.5)):
+    def build(report) -> Figure:
+        fig = Figure(figsize=size, layout="constrained")
+        draw(fig.subplots(), report)
+        return fig
 
-    fig = Figure(figsize=(6.5, 6), layout="constrained")
-    draw_step_times(fig.subplots(), report)
-    written += _save(fig, folder, "step_times", svg)
+    return build
 
-    fig = Figure(figsize=(4.3 * max(len(report.snapshots), 1), 4.8), layout="constrained")
-    axes = np.atleast_1d(fig.subplots(1, max(len(report.snapshots), 1)))
-    draw_embeddings(axes, report)
+
+def _modes(report) -> Figure:
+    count = max(len(report.results), 1)
+    fig = Figure(figsize=(5.2 * count, 4.6), layout="constrained")
+    draw_modes(np.atleast_1d(fig.subplots(1, count)), report)
+    return fig
+
+
+def _embeddings(report) -> Figure:
+    count = max(len(report.snapshots), 1)
+    fig = Figure(figsize=(4.3 * count, 4.8), layout="constrained")
+    draw_embeddings(np.atleast_1d(fig.subplots(1, count)), report)
     fig.suptitle("(d) Word embeddings (ODE) projected on the images of M*'s top two eigenvectors", fontsize=11)
-    written += _save(fig, folder, "embeddings", svg)
+    return fig
 
-    fig = Figure(figsize=(9, 5.5), layout="constrained")
-    draw_overlap(fig.subplots(), report)
-    written += _save(fig, folder, "overlap", svg)
 
-    fig = Figure(figsize=(9, 5.5), layout="constrained")
-    draw_spectrum(fig.subplots(), report)
-    written += _save(fig, folder, "spectrum", svg)
+@dataclass(frozen=True)
+class FigureSpec:
+    """One figure of the report: its title, its caption in report.md, and the function that draws it."""
+
+    title: str
+    caption: str
+    build: Callable
+
+
+# The one list of the report's figures: write_all saves each, report.md embeds each with its caption.
+FIGURES = {
+    "overview": FigureSpec("Overview: loss staircase, modes of the ODE run, step times, spectrum",
+                           "**Overview.** Panels (a), (b) for the ODE, (c) and (f) below, on one page.", _overview),
+    "staircase": FigureSpec(
+        "Loss staircase: QWEM loss above its final value vs rescaled time, with the predicted plateaus",
+        "**(a) Loss staircase.** QWEM loss minus its predicted final value (log scale) against rescaled time t/τ₁ "
+        "(log scale, so that steps at λ₁/λ_k are evenly spread). Dashed lines: the predicted plateaus "
+        "(1/4) Σ_{k<j≤m} λ_j². Each drop is one mode being learned. SGD sits above the staircase by its stationary "
+        "noise (an excess loss proportional to its lr, spread over the directions M* does not reward); the "
+        "annealed last phase lowers it.", _single(draw_staircase)),
+    "modes": FigureSpec(
+        "Singular values s_k^2 / lam_k vs rescaled time, closed-form logistic curves overlaid",
+        "**(b) Mode by mode.** s_k²/λ_k for each learned mode (colour) and each simulator (panel), with the "
+        "closed-form logistic curves from the QR strengths r_k(0)² (thin black). GD's and SGD's curves sit slightly "
+        "to the right: the O(η) Euler delay.", _modes),
+    "step_times": FigureSpec("Predicted (QR) vs measured step times for every simulator",
+                             "**(c) Step times.** Measured half-height times against the QR prediction, per "
+                             "simulator; the line is y = x.", _single(draw_step_times, (6.5, 6))),
+    "embeddings": FigureSpec(
+        "Embeddings projected on M*'s top directions: a point, then a line, then a plane",
+        "**(d) Embeddings grow one direction at a time.** Every word's embedding projected on the directions that "
+        "M*'s top two eigenvectors take in embedding space (W^T v_1, W^T v_2), at three moments of the ODE run, on "
+        "common axes: a point, then a line, then a plane.", _embeddings),
+    "overlap": FigureSpec(
+        "Subspace overlap with M*'s top eigenvectors over time, and silent alignment",
+        "**(e) Subspace overlap.** ‖V_mᵀ U_m‖²/m between M*'s top-m eigenvectors and W's top-m left singular "
+        "vectors, over time, per simulator; markers: the top-k overlap when mode k reaches 1 % of λ_k (silent "
+        "alignment).", _single(draw_overlap)),
+    "spectrum": FigureSpec(
+        "The spectrum of M*, learned modes marked",
+        "**(f) Spectrum of M*.** All eigenvalues by rank; learned modes filled, unlearned positive ones hollow, "
+        "negatives in red (never learned, however large).", _single(draw_spectrum)),
+}
+
+
+def write_all(report, folder: Path, *, svg: bool = False) -> list:
+    """Write every figure of FIGURES into `folder`; return the paths written."""
+    written = []
+    for name, spec in FIGURES.items():
+        written += _save(spec.build(report), Path(folder), name, svg)
     return written

@@ -1,0 +1,1 @@
+"""Claim tests, one module per THEORY section."""
