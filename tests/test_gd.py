@@ -7,9 +7,10 @@ import pytest
 
 from sims.simulators.gd import default_record_every, run_gd
 from sims.simulators.ode import run_ode
-from sims.data.synthetic import matrix_with_spectrum, stepped_spectrum
+from sims.data.synthetic import matrix_with_spectrum, planted_joint, stepped_spectrum
 from sims.claims.recording import assert_within, check
 from theory.predictions import closed_form, random_init
+from theory.target import cooccurrence, target_matrix
 from theory.validation import InputError
 
 # Small problems with separated steps; the negative eigenvalue is mild enough that lam_1 sets the
@@ -149,6 +150,30 @@ def test_gd_validates_input():
             run_gd(prediction, w0, **kwargs)
     with pytest.raises(InputError):
         run_gd(prediction, w0[:-1], 0.1, 10)
+    with pytest.raises(InputError, match="loss must be"):
+        run_gd(prediction, w0, 0.1, 10, loss="glove")
+
+
+def _planted_prediction():
+    """A Setting-3.1 problem from co-occurrences (V = 12, d = 2), whose M* lies in [-2, 2) as SGNS needs."""
+    stats = cooccurrence(planted_joint(np.full(12, 1 / 12), [0.9, 0.5], seed=2))
+    return closed_form(target_matrix(stats), 2)
+
+
+def test_sgns_gd_tracks_qwem_at_small_init_and_stops_on_divergence():
+    """loss="sgns": early on the expected SGNS gradient is QWEM's (4 sigma(x) - 2 = x + O(x^3)), so the first
+    steps track QWEM's GD to O(|W|^2); far above the stable lr it diverges like QWEM's GD (finite result)."""
+    prediction = _planted_prediction()
+    w0 = random_init(prediction.size, prediction.dim, 1e-3, 0)
+    qwem = run_gd(prediction, w0, 0.05, 40, record_every=10)
+    sgns = run_gd(prediction, w0, 0.05, 40, record_every=10, loss="sgns")
+    assert sgns.method == "gd-sgns" and sgns.extra["loss"] == "sgns" and not sgns.diverged
+    assert np.array_equal(sgns.times, qwem.times)
+    assert np.max(np.abs(sgns.embeddings - qwem.embeddings)) <= 1e-6 * np.max(np.abs(qwem.embeddings))
+    blown = run_gd(prediction, prediction.aligned_init(0.5), 50.0, 200, loss="sgns")
+    assert blown.diverged and not blown.converged and "diverged" in blown.extra["reason"]
+    for array in (blown.times, blown.singular_values, blown.error, blown.embeddings):
+        assert np.all(np.isfinite(array))
 
 
 @pytest.mark.cuda

@@ -11,9 +11,9 @@ import pytest
 from sims.corpus import corpus_statistics, encode, tokenize, default_corpus
 from sims.data.evaluation import (AnalogyQuestions, SimilarityPairs, analogy_accuracy, analogy_predictions,
                              load_analogies, load_wordsim, unit_rows, wordsim_spearman)
-from sims.pipelines.realtext.run import (init_scale, orthonormal_basis, pmi_zero_filled, run_study, sampler_lr_limit,
-                           sgd_schedule, subspace_overlap, train_sgd)
+from sims.pipelines.realtext.run import init_scale, pmi_zero_filled, run_study, sampler_lr_limit, sgd_schedule, train_sgd
 from sims.claims.recording import assert_within, check
+from theory.dynamics import left_singular_basis, subspace_overlap
 from theory.predictions import closed_form, random_init
 from theory.target import pmi, target_matrix
 
@@ -89,7 +89,7 @@ def test_sgd_qwem_converges_to_closed_form_subspace():
     result = train_sgd(stats, prediction, initial, schedule, loss="qwem", seed=0, device="cpu")
     check(not result.diverged, "SGD stays finite", measured=result.times[-1])
     check(int(result.effective_rank[-1]) == dim, "all ten modes past half height", measured=result.effective_rank[-1])
-    overlap = subspace_overlap(prediction.spectrum.eigenvectors, orthonormal_basis(result.embeddings, dim), dim)
+    overlap = subspace_overlap(prediction.spectrum.eigenvectors, left_singular_basis(result.embeddings, dim), dim)
     assert_within(1.0 - overlap, "realtext_subspace", predicted=1.0, measured=overlap,
                   problem=f"lee_background V={vocab} d={dim} steps={schedule['steps']}+{schedule['anneal_steps']}",
                   what="1 - top-10 subspace overlap of trained QWEM with M*")
@@ -176,10 +176,11 @@ def test_run_study_quick_smoke(tmp_path, trainer):
 
 
 def test_sgns_flow_gradient_is_the_expected_sgns_gradient(rng):
-    """The full-batch SGNS trainer's gradient equals central differences of theory.losses.sgns_loss (Setting 3.1)."""
+    """The full-batch SGNS trainer's gradient (run_gd's loss="sgns") equals central differences of
+    theory.losses.sgns_loss (Setting 3.1): its step W <- W - lr/2 (buffer) means grad L = buffer / 2."""
     import torch
 
-    from sims.pipelines.realtext.run import sgns_flow_gradient
+    from sims.simulators.gd import GD_LOSSES
     from theory.losses import sgns_loss
     from theory.target import setting31_weights
 
@@ -187,7 +188,9 @@ def test_sgns_flow_gradient_is_the_expected_sgns_gradient(rng):
     psi = setting31_weights(stats)
     w = 0.3 * rng.standard_normal((120, 4))
     target = torch.as_tensor(target_matrix(stats))
-    gradient = sgns_flow_gradient(torch.as_tensor(w), target).numpy()
+    state = GD_LOSSES["sgns"](target, torch.as_tensor(w), lr=1.0)
+    state.prepare()
+    gradient = 0.5 * state.gradient.numpy()
     eps = 1e-5
     for _ in range(3):
         direction = rng.standard_normal(w.shape)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 
 import numpy as np
@@ -15,8 +16,8 @@ from scipy.integrate import solve_ivp
 
 from sims.cli import main as cli_main
 from sims.claims.recording import assert_within
-from theory import symbolic
-from theory.symbolic import eta, g, lam, s, t, u, u0, x
+from theory import dynamics, symbolic
+from theory.symbolic import eta, f, g, lam, s, t, u, u0, x
 from theory.tolerances import tolerance
 
 IDENTITY = tolerance("identity").value
@@ -211,17 +212,54 @@ def test_logistic_solves_the_mode_ode_exactly():
 
 @pytest.mark.claim("L31-sym", source="Lemma 3.1 (logistic solution)")
 @given(eigenvalue=st.floats(0.1, 5.0), log_u0=st.floats(-16, -1))
-def test_lambdified_logistic_matches_numerical_ode(eigenvalue, log_u0):
-    """The lambdified dsolve result against solve_ivp on log u (rtol = atol = 1e-12; log u keeps relative accuracy while u is tiny)."""
+def test_logistic_numerics_match_numerical_ode(eigenvalue, log_u0):
+    """theory.dynamics.mode_trajectory (= the dsolve result, SYM-NUM) against solve_ivp on log u
+    (rtol = atol = 1e-12; log u keeps relative accuracy while u is tiny)."""
     initial = min(10.0 ** log_u0, eigenvalue / 4)
     horizon = 3 * np.log(eigenvalue / initial) / eigenvalue
     times = np.linspace(0, horizon, 40)
     numeric = np.exp(solve_ivp(lambda _, y: eigenvalue - np.exp(y), (0, horizon), [np.log(initial)],
                                method="DOP853", t_eval=times, rtol=1e-12, atol=1e-12).y[0])
-    # mode_trajectory is the lambdified solution the closed-form predictions evaluate.
-    closed = symbolic.mode_trajectory(times, eigenvalue, initial)
+    # mode_trajectory is what the closed-form predictions evaluate.
+    closed = dynamics.mode_trajectory(times, eigenvalue, initial)
     assert_within(np.max(np.abs(numeric - closed)), "mode_ode", scale=eigenvalue,
                   problem=f"lam={eigenvalue}, u0={initial}", what="max |ODE - logistic| over 40 times")
+
+
+@functools.cache
+def lambdified_mode_numerics() -> dict:
+    """The derived Lemma 3.1 expressions, lambdified once (what theory.dynamics must reproduce)."""
+    return {"step_time": sp.lambdify((lam, u0), symbolic.step_time(), "numpy"),
+            "characteristic_time": sp.lambdify((lam, u0), symbolic.characteristic_time(), "numpy"),
+            "mode_solution": sp.lambdify((t, lam, u0), symbolic.mode_solution(), "numpy"),
+            "time_at_fraction": sp.lambdify((f, lam, u0), symbolic.time_at_fraction(), "numpy")}
+
+
+@pytest.mark.claim("SYM-NUM", source="THEORY §2 (Lemma 3.1 numerics = derived expressions)")
+@given(eigenvalue=st.floats(0.05, 20.0), log_ratio=st.floats(-12.0, float(np.log10(0.49))),
+       growth=st.floats(0.0, 60.0), fraction=st.floats(0.01, 0.99))
+def test_dynamics_numerics_equal_the_derived_expressions(eigenvalue, log_ratio, growth, fraction):
+    """Each theory.dynamics function equals its lambdified SymPy expression, on 0 < u0 < lam/2 (u0 = ratio lam)
+    and t = growth / lam (up to 60 e-folds, where exp(lam t) is still finite in the plain dsolve form)."""
+    initial = eigenvalue * 10.0 ** log_ratio
+    time = growth / eigenvalue
+    derived = lambdified_mode_numerics()
+    problem = f"lam={eigenvalue!r}, u0={initial!r}, t={time!r}, f={fraction!r}"
+    unit = 1.0 / eigenvalue  # times are compared in units of 1/lam: a log near 1 is small but exact to eps/lam
+    pairs = [
+        ("half_height_time = step_time", dynamics.half_height_time(eigenvalue, initial),
+         derived["step_time"](eigenvalue, initial), unit),
+        ("characteristic_time", dynamics.characteristic_time(eigenvalue, initial),
+         derived["characteristic_time"](eigenvalue, initial), unit),
+        ("time_to_fraction = time at u = f lam", dynamics.time_to_fraction(eigenvalue, initial, fraction),
+         derived["time_at_fraction"](fraction, eigenvalue, initial), unit),
+        ("mode_trajectory = mode_solution", dynamics.mode_trajectory(time, eigenvalue, initial),
+         derived["mode_solution"](time, eigenvalue, initial), eigenvalue),
+    ]
+    for what, numeric, expression, floor in pairs:
+        numeric, expression = float(numeric), float(expression)
+        assert_within(abs(numeric - expression), "identity", scale=max(abs(expression), floor), predicted=expression,
+                      measured=numeric, problem=problem, what=what)
 
 
 @pytest.mark.claim("L31-sym", source="Lemma 3.1 (step, characteristic and rise times)")

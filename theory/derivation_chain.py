@@ -1,4 +1,4 @@
-"""The derivation chain as `w2v-theory derive` shows it: labelled steps of display statements built from theory.symbolic.
+"""The derivation chain as `w2v-theory derive` shows it: labelled steps of statements from theory.symbolic.
 
 Every statement here is a result of theory.symbolic (derived and self-checked there) or display-only
 notation for the general statement that result was checked on; nothing is derived here.
@@ -113,7 +113,8 @@ def _dynamics_steps() -> tuple[Step, ...]:
             ("stable iff |multiplier| < 1, i.e.", sp.StrictLessThan(eta, gd_stability_bound())),
         )),
         Step("LIN1-sym", "Early linear regime of small W", (
-            ("dropping the cubic term (W = eps W~, eps -> 0)", sp.Eq(sp.Symbol("dW/dt"), linear_flow(), evaluate=False)),
+            ("dropping the cubic term (W = eps W~, eps -> 0)",
+             sp.Eq(sp.Symbol("dW/dt"), linear_flow(), evaluate=False)),
             ("solved by (checked with M* = Q diag(l_0, l_1) Q^T, Q a free 2 x 2 rotation)",
              _linear_solution_statement()),
             ("per mode s^2(t) ~ ", early_mode_growth()),

@@ -4,24 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from theory.target import Cooccurrence
-
-
-def _psi(stats: Cooccurrence, psi_pos, psi_neg, negatives: float):
-    psi_pos = np.ones_like(stats.joint) if psi_pos is None else np.asarray(psi_pos, dtype=np.float64)
-    psi_neg = negatives * psi_pos if psi_neg is None else np.asarray(psi_neg, dtype=np.float64)
-    return psi_pos, psi_neg
+from theory.target import Cooccurrence, psi_weights
 
 
 def qwem_loss(w: np.ndarray, stats: Cooccurrence, psi_pos=None, psi_neg=None, negatives: float = 1.0) -> float:
     """L(W) = E_{P_ij}[Psi+ (x^2/4 - x)] + E_{P_i P_j}[Psi- (x^2/4 + x)], x = w_i . w_j."""
-    psi_pos, psi_neg = _psi(stats, psi_pos, psi_neg, negatives)
+    psi_pos, psi_neg = psi_weights(stats, psi_pos, psi_neg, negatives)
     x = w @ w.T
     return float(np.sum(psi_pos * stats.joint * (x * x / 4 - x) + psi_neg * stats.independent * (x * x / 4 + x)))
 
 
 def sgns_loss(w: np.ndarray, stats: Cooccurrence, psi_pos=None, psi_neg=None, negatives: float = 1.0) -> float:
     """L_sgns(W) = E_{P_ij}[Psi+ log(1 + e^-x)] + E_{P_i P_j}[Psi- log(1 + e^x)]."""
-    psi_pos, psi_neg = _psi(stats, psi_pos, psi_neg, negatives)
+    psi_pos, psi_neg = psi_weights(stats, psi_pos, psi_neg, negatives)
     x = w @ w.T
     return float(np.sum(psi_pos * stats.joint * np.logaddexp(0.0, -x) + psi_neg * stats.independent * np.logaddexp(0.0, x)))

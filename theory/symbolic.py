@@ -25,8 +25,10 @@ from functools import cache
 
 import sympy as sp
 
+from theory import dynamics as _dynamics
+
 # Only until tests/test_claims_dynamics.py imports it from theory.dynamics (plain NumPy, no lambdify).
-from theory.dynamics import half_height_time  # noqa: F401
+half_height_time = _dynamics.half_height_time
 
 # Symbols shared by every derivation; names match the keys of `w2v-theory derive --json`.
 x = sp.Symbol("x", real=True)

@@ -48,7 +48,8 @@ def cooccurrence(counts, unigram=None, name: str = "co-occurrence matrix") -> Co
     return Cooccurrence(joint=joint, unigram=p)
 
 
-def _weights(stats: Cooccurrence, psi_pos, psi_neg, negatives: float):
+def psi_weights(stats: Cooccurrence, psi_pos=None, psi_neg=None, negatives: float = 1.0):
+    """Validated (Psi+, Psi-) as V x V arrays: Psi+ defaults to 1 and Psi- to k Psi+ (THEORY §1's convention)."""
     v = stats.joint.shape[0]
     psi_pos = np.ones((v, v)) if psi_pos is None else np.asarray(psi_pos, dtype=np.float64)
     if psi_neg is None:
@@ -66,7 +67,7 @@ def _weights(stats: Cooccurrence, psi_pos, psi_neg, negatives: float):
 
 def weight_matrix(stats: Cooccurrence, psi_pos=None, psi_neg=None, negatives: float = 1.0) -> np.ndarray:
     """G_ij = Psi+_ij P_ij + Psi-_ij P_i P_j, the per-entry weight of the quadratic loss."""
-    psi_pos, psi_neg = _weights(stats, psi_pos, psi_neg, negatives)
+    psi_pos, psi_neg = psi_weights(stats, psi_pos, psi_neg, negatives)
     return psi_pos * stats.joint + psi_neg * stats.independent
 
 
@@ -95,7 +96,7 @@ def target_matrix(stats: Cooccurrence, psi_pos=None, psi_neg=None, negatives: fl
         # guarantees P_i > 0.
         m = target_entries(stats.joint, stats.independent, negatives=check_positive(negatives, "negatives"))
     else:
-        psi_pos, psi_neg = _weights(stats, psi_pos, psi_neg, negatives)
+        psi_pos, psi_neg = psi_weights(stats, psi_pos, psi_neg, negatives)
         m = target_entries(stats.joint, stats.independent, psi_pos, psi_neg)
     return 0.5 * (m + m.T)
 

@@ -20,7 +20,7 @@ import numpy as np
 from sims.corpus import MAX_VOCABULARY_PASSES, CorpusStatistics
 from sims.data import kernels
 from sims.data.parallel import InProcess, Progress, advance, group_tasks, task_runner
-from sims.data.reader import CHUNK_BYTES, SHARD_BYTES, Shard, corpus_shards, shard_chunks
+from sims.data.reader import CHUNK_BYTES, SHARD_BYTES, Shard, corpus_files, corpus_shards, shard_chunks
 from theory.validation import InputError
 
 # Tasks of the windowed pass each return a V x V triangle; larger tasks amortise that transfer.
@@ -259,8 +259,9 @@ def count_corpus(corpus, vocab: int, window: int = 16, *, min_document_tokens: i
     min_tokens = _integer(min_document_tokens, 0, "min_document_tokens")
     workers = _integer(workers, 1, "workers")
     start = time.perf_counter()
-    shards = corpus_shards(corpus, shard_bytes)
-    source = ", ".join(dict.fromkeys(s.path for s in shards))
+    files = corpus_files(corpus)
+    shards = corpus_shards(files, shard_bytes)
+    source = ", ".join(str(f) for f in files)
     if sum(s.size for s in shards) == 0:
         raise InputError(f"corpus {source!r} is empty")
     with task_runner(workers, scheduler) as runner:

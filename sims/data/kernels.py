@@ -210,11 +210,8 @@ def count_windows(data, min_tokens, window, slots, word_hash, word_offset, word_
                 stop = min(a + window + 1, m)
                 for b in range(a + 1, stop):
                     j = ids[b]
-                    weight = window + a - b + 1
-                    if i <= j:
-                        triangle[row_start[i] + j] += weight
-                    else:
-                        triangle[row_start[j] + i] += weight
+                    # min/max rather than a branch: which of i, j is smaller is a coin toss.
+                    triangle[row_start[min(i, j)] + max(i, j)] += window + a - b + 1
         position = end + 1
 
 

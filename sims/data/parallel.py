@@ -19,7 +19,7 @@ from typing import Callable, Iterator, Sequence
 
 from theory.validation import InputError
 
-CONNECT_TIMEOUT_S = 5
+CONNECT_TIMEOUT_S = 3
 POLL_S = 0.5
 # Dask addresses as `host:port` or `protocol://host:port`.
 ADDRESS_PATTERN = re.compile(r"^(?:(?:tcp|tls|ws|wss|ucx)://)?(\[[0-9a-fA-F:]+\]|[A-Za-z0-9_.-]+):(\d{1,5})$")

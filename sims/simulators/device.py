@@ -15,8 +15,8 @@ if TYPE_CHECKING:
 DTYPES = ("float32", "float64")
 DEVICES = ("auto", "cpu", "cuda")
 # Up to this vocabulary size a CPU step's tensor ops are too small for torch's intra-op threads to pay
-# for their synchronisation, and on a loaded machine OpenMP's spin-waiting makes them far slower: the
-# report's GD + SGD took 13 s on one thread and 280 s on two beside one busy process (2-core box).
+# for their synchronisation, and on a loaded machine OpenMP's spin-waiting makes them far slower
+# (README gives the measured timings).
 SINGLE_THREAD_MAX_SIZE = 4096
 
 

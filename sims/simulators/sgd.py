@@ -129,6 +129,20 @@ def _positive_int(value, name: str) -> int:
     return int(value)
 
 
+def check_psi(psi, size: int) -> tuple[str, np.ndarray | None]:
+    """(name, V x V array or None) for a Ψ name in PSI_NAMES or a symmetric non-negative V x V array."""
+    if isinstance(psi, str):
+        if psi not in PSI_NAMES:
+            raise InputError(f"psi must be one of {', '.join(PSI_NAMES)} or a V x V array, got {psi!r}")
+        return psi, None
+    array = check_symmetric(as_real_matrix(psi, "psi"), "psi")
+    if array.shape != (size, size):
+        raise InputError(f"psi must have shape ({size}, {size}) to match the statistics, got {array.shape}")
+    if np.any(array < 0):
+        raise InputError(f"psi has {int(np.count_nonzero(array < 0))} negative entries; weights must be >= 0")
+    return "array", array
+
+
 class SampledObjective:
     """The sampled QWEM/SGNS objective on one device: what both samplers share (module doc).
 
@@ -153,27 +167,13 @@ class SampledObjective:
         self.negatives = check_positive(negatives, "negatives")
         self.dtype = resolve_dtype(dtype)
         self.device = resolve_device(device)
-        self.psi_name, self._psi_array = self._check_psi(psi)
+        self.psi_name, self._psi_array = check_psi(psi, self.size)
         self._joint = np.asarray(stats.joint, dtype=np.float64)
         self._unigram = np.asarray(stats.unigram, dtype=np.float64)
         self.unigram = torch.as_tensor(self._unigram, dtype=self.dtype, device=self.device)
         # G ≡ 1 under Setting 3.1 by construction; otherwise the average weight (module doc).
         self.mean_weight = 1.0 if self.psi_name == "setting31" else mean_weight(
             stats, self._psi_array, negatives=self.negatives)
-
-    def _check_psi(self, psi) -> tuple[str, np.ndarray | None]:
-        """(name, V x V array or None) for a Ψ name or array; InputError for anything else."""
-        if isinstance(psi, str):
-            if psi not in PSI_NAMES:
-                raise InputError(f"psi must be one of {', '.join(PSI_NAMES)} or a V x V array, got {psi!r}")
-            return psi, None
-        v = self.size
-        array = check_symmetric(as_real_matrix(psi, "psi"), "psi")
-        if array.shape != (v, v):
-            raise InputError(f"psi must have shape ({v}, {v}) to match the statistics, got {array.shape}")
-        if np.any(array < 0):
-            raise InputError(f"psi has {int(np.count_nonzero(array < 0))} negative entries; weights must be >= 0")
-        return "array", array
 
     def target_rows(self, rows: np.ndarray) -> np.ndarray:
         """M*_ij = (Ψ⁺P − Ψ⁻P_iP_j) / (½G) for the given rows (the target this objective implies)."""

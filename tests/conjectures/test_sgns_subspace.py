@@ -11,6 +11,7 @@ from sims.simulators.sgd import run_sgd
 from sims.data.synthetic import planted_joint, zipf_unigram
 from sims.claims.recording import check
 from tests.strategies import seeds
+from theory.dynamics import sgd_flow_time_per_step
 from theory.predictions import closed_form, random_init
 from theory.target import cooccurrence, target_matrix
 
@@ -30,10 +31,11 @@ def test_sgns_learns_qwem_subspace(size, exponent, top, ratio, seed):
     stats = cooccurrence(planted_joint(zipf_unigram(size, exponent), strengths, seed))
     prediction = closed_form(target_matrix(stats), 2)
     initial = random_init(size, 2, 1e-3, seed)
-    # Flow time: the QR-predicted last step plus 4 relaxation times; step -> time map dt = 2 lr (sims/simulators/sgd.py).
+    # Flow time: the QR-predicted last step plus 4 relaxation times, converted with SGD's step -> time map.
     t_stop = float(np.max(prediction.random_step_times(initial)) + 4.0 / prediction.learned_eigenvalues[-1])
     lr = 0.01
-    result = run_sgd(stats, prediction, initial, lr, int(np.ceil(t_stop / (2 * lr))), batch=2048, loss="sgns",
+    steps = int(np.ceil(t_stop / sgd_flow_time_per_step(lr)))
+    result = run_sgd(stats, prediction, initial, lr, steps, batch=2048, loss="sgns",
                      seed=seed, device="cpu", dtype="float64")
     check(not result.diverged, "SGNS SGD stays finite", problem=f"strengths={strengths}, V={size}, seed={seed}")
     check(float(np.max(result.overlap)) >= 0.9, "SGNS reaches overlap >= 0.9 with QWEM's top-2 eigenvectors",

@@ -37,7 +37,8 @@ def markdown_section(summary: dict) -> str:
         lines.append(f"- {key} (+): {', '.join(side['positive'])}; (−): {', '.join(side['negative'])}")
     tr = summary["training"]
     if tr["method"] == "sgd":
-        how = (f"SGD on uniformly sampled entries with their exact pair terms (sims.simulators.sgd, sampler=\"{tr['sampler']}\"; "
+        how = (f"SGD on uniformly sampled entries with their exact pair terms (sims.simulators.sgd, "
+               f"sampler=\"{tr['sampler']}\"; "
                f"batch {tr['batch']}), lr = {tr['lr']:.3g} for {tr['steps']} steps then lr/{tr['anneal_factor']:g} for "
                f"{tr['anneal_steps']} steps (SGNS at twice the lr)")
     else:
