@@ -6,7 +6,9 @@ import argparse
 import importlib
 import os
 import pkgutil
+import signal
 import sys
+import threading
 
 from theory.validation import InputError
 
@@ -42,9 +44,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(BaseException):
+    """SIGTERM, raised in the main thread so that every `finally` (staging folders) runs before exit."""
+
+
+def _raise_terminated(signum, frame):
+    raise Terminated()
+
+
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    previous = _install_sigterm()
     try:
         code = int(args.run(args) or 0)
         # Flush here, inside the try: a pipe closed by its reader then fails below, not at exit.
@@ -56,11 +67,24 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print(f"w2v-theory {args.command}: interrupted", file=sys.stderr)
         return 130
+    except Terminated:
+        print(f"w2v-theory {args.command}: terminated", file=sys.stderr)
+        return 143
     except BrokenPipeError:
         # The reader went away (`w2v-theory derive | head`): stop quietly, as Unix filters do. Point
         # stdout at /dev/null so that the interpreter's final flush does not raise again.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _install_sigterm():
+    """Turn SIGTERM into an exception while a command runs (main thread only; returns the old handler)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, _raise_terminated)
 
 
 if __name__ == "__main__":

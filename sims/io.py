@@ -35,37 +35,80 @@ def load_npy(path, what: str) -> np.ndarray:
     return array
 
 
-def check_output_dir(out) -> Path:
-    """Fail early (before any work) if `out` cannot become a folder we can write into."""
+def check_output_dir(out, replace_marker: str | None = None) -> Path:
+    """Fail early (before any work) if `out` cannot become a folder we can write into.
+
+    Writability is tried, not inferred from permission bits (root passes os.access everywhere, yet
+    cannot create folders under /proc or /sys): a scratch folder is made and removed in the nearest
+    existing ancestor. With `replace_marker`, a non-empty `out` must hold an earlier output (that file).
+    """
+    if out is None or str(out).strip() == "":
+        raise InputError("output folder must not be empty")
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise InputError(f"output path {str(out)!r} exists and is not a folder")
-    parent = out if out.exists() else next((p for p in out.parents if p.exists()), Path("."))
-    if not os.access(parent, os.W_OK):
-        raise InputError(f"output folder {str(out)!r} is not writable")
+    ancestor = out if out.exists() else next((p for p in out.parents if p.exists()), Path("."))
+    if not ancestor.is_dir():
+        raise InputError(f"output folder {str(out)!r} cannot be created: {str(ancestor)!r} is not a folder")
+    try:
+        shutil.rmtree(tempfile.mkdtemp(prefix=".w2v-write-check-", dir=ancestor))
+    except OSError as exc:
+        raise InputError(f"output folder {str(out)!r} is not writable ({exc.strerror or exc})") from None
+    if replace_marker is not None and out.is_dir() and any(out.iterdir()) and not (out / replace_marker).is_file():
+        raise InputError(f"output folder {str(out)!r} is not empty and holds no earlier output ({replace_marker}): "
+                         "choose another --out")
     return out
 
 
+def _created_parents(folder: Path) -> list[Path]:
+    """The ancestors of `folder` that do not exist yet, innermost first (removed again on failure)."""
+    return [p for p in [folder, *folder.parents] if not p.exists()]
+
+
+def _clear_for_replacement(out: Path, marker: str) -> None:
+    """Empty `out` before a whole-folder replacement, but only if it is an earlier output (holds `marker`)."""
+    if not out.exists() or not any(out.iterdir()):
+        return
+    check_output_dir(out, marker)  # still an earlier output: nothing else may be deleted
+    for item in out.iterdir():
+        if item.is_dir() and not item.is_symlink():
+            shutil.rmtree(item)
+        else:
+            item.unlink()
+
+
 @contextlib.contextmanager
-def staged_output(out):
+def staged_output(out, *, replace_marker: str | None = None):
     """Yield a staging folder; on success move its files into `out`, on any error delete it.
 
-    A failed or interrupted run therefore leaves `out` as it was: never half-written.
+    A failed or interrupted run (exceptions, Ctrl-C, SIGTERM through the CLI's handler) leaves `out` as
+    it was: never half-written, and parent folders created for the run are removed again. With
+    `replace_marker` (e.g. "summary.json") an earlier output in `out` is replaced as a whole, so no stale
+    file survives beside the new ones; a non-empty folder without that marker is refused.
     """
-    out = check_output_dir(out)
+    out = check_output_dir(out, replace_marker)
     parent = out.parent if out.parent != Path("") else Path(".")
+    created = _created_parents(parent)
     parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-", dir=parent))
+    succeeded = False
     try:
         yield staging
+        if replace_marker is not None:
+            _clear_for_replacement(out, replace_marker)
         out.mkdir(parents=True, exist_ok=True)
         for item in sorted(staging.iterdir()):
             target = out / item.name
             if target.is_dir() and not target.is_symlink():
                 shutil.rmtree(target)
             os.replace(item, target)
+        succeeded = True
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+        if not succeeded:
+            for folder in created:  # innermost first; only folders this run made, and only if still empty
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
 
 
 def json_ready(value):

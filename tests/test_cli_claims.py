@@ -27,3 +27,9 @@ def test_claims_command_without_a_checkout_is_a_one_line_error(tmp_path, monkeyp
     assert main(["claims"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "cannot find the test suite" in err
+
+
+def test_claims_command_with_no_match_is_a_one_line_error(capsys):
+    assert main(["claims", "-k", "NO-SUCH-CLAIM-ID"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "no claim or conjecture matched" in err

@@ -1,8 +1,7 @@
-"""Corpus counting (RT-COUNT): the vectorised windowed counts equal a naive reference; cache and input errors."""
+"""Corpus counting (RT-COUNT, registry: sims/claims/definitions/s1_counting.py): counts vs the definition; cache; input errors."""
 
 from __future__ import annotations
 
-import collections
 import re
 import tempfile
 from pathlib import Path
@@ -12,41 +11,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from sims.claims.definitions.s1_counting import TextCase, reference_counts
+from sims.claims.recording import check_claim
 from sims.corpus import corpus_statistics
 from theory.validation import InputError
 
 WORDS = ["the", "cat", "sat", "on", "mat", "dog", "ran", "a", "big", "red", "x"]
 NOISE = ["", ",", ".", " 42 ", "!", "'s", "--"]
-
-
-def naive_counts(text: str, vocab_size: int, window: int):
-    """Reference: Python loops straight from the definition (THEORY §1), no vectorisation.
-
-    Words with no in-vocabulary neighbour (all-zero row) are skipped for the next most frequent word.
-    """
-    documents = [re.findall(r"[a-z]+", line.lower()) for line in text.split("\n")]
-    counter = collections.Counter(t for doc in documents for t in doc)
-    ranked = sorted(counter, key=lambda w: (-counter[w], w))
-    excluded = set()
-    while True:
-        vocab = [w for w in ranked if w not in excluded][:vocab_size]
-        if len(vocab) < vocab_size:
-            return None
-        index = {w: i for i, w in enumerate(vocab)}
-        counts = np.zeros((vocab_size, vocab_size))
-        for doc in documents:
-            ids = [index[t] for t in doc if t in index]          # OOV removed before windowing
-            for a in range(len(ids)):
-                for b in range(a + 1, min(a + window + 1, len(ids))):   # never past the line's end
-                    weight = window + 1 - (b - a)
-                    counts[ids[a], ids[b]] += weight                    # both orders
-                    counts[ids[b], ids[a]] += weight
-        lonely = [vocab[i] for i in range(vocab_size) if counts[i].sum() == 0]
-        if not lonely:
-            break
-        excluded.update(lonely)
-    unigram = np.array([counter[w] for w in vocab], dtype=float)
-    return vocab, counts, unigram / unigram.sum()
 
 
 @st.composite
@@ -67,35 +38,25 @@ def write(folder: Path, text: str, name: str = "corpus.txt") -> Path:
     return path
 
 
-@pytest.mark.claim("RT-COUNT", source="THEORY §1")
+@pytest.mark.claim("RT-COUNT")
 @given(text=texts(), window=st.integers(1, 5), data=st.data())
 def test_counts_match_naive_reference(text, window, data):
     """Windows of L per side, weight L+1-δ, both orders, no pair across a line, OOV removed first."""
     distinct = len(set(re.findall(r"[a-z]+", text.lower())))
-    if distinct < 2:
+    vocab_size = data.draw(st.integers(2, max(2, distinct)))
+    if distinct < 2 or reference_counts(text, vocab_size, window) is None:
+        # Too few words (or too few that co-occur): a one-line InputError, never counts.
         with tempfile.TemporaryDirectory() as folder:
             with pytest.raises(InputError):
-                corpus_statistics(write(Path(folder), text), 2, window, cache=False)
+                corpus_statistics(write(Path(folder), text), vocab_size, window, cache=False)
         return
-    vocab_size = data.draw(st.integers(2, distinct))
-    reference = naive_counts(text, vocab_size, window)
-    with tempfile.TemporaryDirectory() as folder:
-        path = write(Path(folder), text)
-        if reference is None:
-            with pytest.raises(InputError, match="co-occur"):
-                corpus_statistics(path, vocab_size, window, cache=False)
-            return
-        stats = corpus_statistics(path, vocab_size, window, cache=False)
-    vocab, counts, unigram = reference
-    assert stats.vocab == vocab
-    # Integer weights: the two implementations must agree exactly, not approximately.
-    assert np.array_equal(stats.counts, counts)
-    assert np.array_equal(stats.unigram, unigram)
+    check_claim("RT-COUNT", TextCase(text, vocab_size, window))
 
 
-@pytest.mark.claim("RT-COUNT", source="THEORY §1")
+@pytest.mark.claim("RT-COUNT")
 def test_counts_hand_example(tmp_path):
     """A case worked by hand: 'a b a' / 'b c' with L = 2 and V = 2 (c is out of vocabulary)."""
+    check_claim("RT-COUNT", TextCase("a b a\nb c\nc a b", 2, 2))
     stats = corpus_statistics(write(tmp_path, "a b a\nb c\nc a b"), 2, 2, cache=False)
     # Vocabulary: a (3), b (3) tie -> alphabetical; c (2) dropped.  Line 1: (a,b) δ1 w2, (b,a) δ1 w2,
     # (a,a) δ2 w1. Line 2: b alone. Line 3: 'a b' after removing c: (a,b) δ1 w2.
@@ -104,9 +65,10 @@ def test_counts_hand_example(tmp_path):
     assert stats.tokens == 8 and stats.kept_tokens == 6 and stats.documents == 3
 
 
-@pytest.mark.claim("RT-COUNT", source="THEORY §1")
+@pytest.mark.claim("RT-COUNT")
 def test_word_without_context_is_skipped(tmp_path):
     """'title' is the most frequent word but only ever alone on its line: the next word takes its place."""
+    check_claim("RT-COUNT", TextCase("title\ntitle\ntitle\na b a\nb c", 2, 2))
     stats = corpus_statistics(write(tmp_path, "title\ntitle\ntitle\na b a\nb c"), 2, 2, cache=False)
     assert stats.vocab == ["a", "b"]
     assert np.all(stats.counts.sum(axis=1) > 0)

@@ -25,11 +25,6 @@ from functools import cache
 
 import sympy as sp
 
-from theory import dynamics as _dynamics
-
-# Only until tests/test_claims_dynamics.py imports it from theory.dynamics (plain NumPy, no lambdify).
-half_height_time = _dynamics.half_height_time
-
 # Symbols shared by every derivation; names match the keys of `w2v-theory derive --json`.
 x = sp.Symbol("x", real=True)
 t = sp.Symbol("t", nonnegative=True)

@@ -111,6 +111,14 @@ TOLERANCES: dict[str, Tolerance] = {
                                     "give ||W(t) - e^(tM*/2) W(0)||_F <= 1/2 e^(lam_1 t/2) ||W(0)||_F int_0^t ||W(s)||_2^2 ds; "
                                     "1 % slack covers the trapezoid quadrature of the integral on 400 records and ODE error "
                                     "(~1e-6 relative, sims.simulators.ode)"),
+    "map_grid_cell": Tolerance(1.0, "a validity map (sims/maps) samples its parameters on a grid, so a measured boundary "
+                                    "is only bracketed between two neighbouring cells: the distance from the predicted "
+                                    "line to that bracket, in cells (log-spaced axes in log units), may reach one cell "
+                                    "without contradicting the prediction (MAP-GD-BOUNDARY)"),
+    "sgns_subspace_overlap": Tolerance(0.1, "C-SGNS-SUBSPACE's own threshold, overlap >= 0.9 (deficit <= 0.1): SGNS's "
+                                            "minimiser is PMI, not M* = 2 tanh(PMI/2), so its top eigenvectors differ at "
+                                            "second order in PMI, and pair-sampled SGD adds a noise floor ~ lr V^2 / B; 0.1 "
+                                            "is one of ten directions' worth, far above chance d/V"),
 }
 
 

@@ -44,14 +44,15 @@ def add_arguments(parser) -> None:
 
 
 def find_tests_folder() -> Path:
-    """The checkout's tests/ (with the ledger plugin): beside the installed `sims` package, else in the cwd."""
+    """The checkout's tests/ (the claim tests; the ledger plugin is sims.claims.ledger): beside the installed
+    `sims` package, else in the cwd."""
     import sims
 
     candidates = [Path(sims.__file__).resolve().parent.parent / "tests", Path.cwd() / "tests"]
     for folder in candidates:
-        if (folder / "ledger.py").is_file() and (folder.parent / "conftest.py").is_file():
+        if (folder / "claims").is_dir() and (folder.parent / "conftest.py").is_file():
             return folder
-    raise InputError("cannot find the test suite (sims/claims/ledger.py): run from the source checkout of w2v-theory "
+    raise InputError("cannot find the test suite (tests/claims/): run from the source checkout of w2v-theory "
                      "or install it editable (pip install -e .)")
 
 
@@ -79,17 +80,15 @@ def run(args) -> int:
             raise InputError("pytest wrote no ledger (exit code %d): %s"
                              % (completed.returncode, output[-1] if output else "see --verbose"))
         payload = json.loads(ledger_path.read_text())
+    # pytest: 0 all passed, 1 some failed, 5 nothing collected; conjectures never fail it.
+    if completed.returncode == 5 or not payload.get("claims"):
+        raise InputError(f"no claim or conjecture matched -k {args.keyword!r}" if args.keyword
+                         else "no claim or conjecture was collected")
     if args.json:
         print_json(payload)
     elif not args.verbose:  # pytest already printed the ledger in verbose mode
-        if str(root) not in sys.path:  # tests/ is not an installed package
-            sys.path.insert(0, str(root))
         from sims.claims.ledger import format_ledger
 
         for line in format_ledger(payload):
             print(line)
-    # pytest: 0 all passed, 1 some failed, 5 nothing collected; conjectures never fail it.
-    if completed.returncode == 5:
-        print("w2v-theory claims: no claim or conjecture matched", file=sys.stderr)
-        return 0
     return 0 if completed.returncode == 0 else 1

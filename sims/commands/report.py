@@ -38,6 +38,8 @@ examples:
   w2v-theory report --corpus-demo                                 # the same on a small shipped corpus
 """
 DEFAULT_OUT = "w2v-report"
+# An earlier report in --out (this file present) is replaced as a whole; any other non-empty folder is refused.
+REPORT_MARKER = "summary.json"
 REALTEXT_DIM = 50
 REALTEXT_VOCAB = 2000
 DEMO_VOCAB = 1000  # the demo corpus has ~60k tokens: a larger vocabulary would be mostly singletons
@@ -91,7 +93,7 @@ def validate(args):
     from sims.pipelines.report.scenario import build_scenario, parse_simulators
 
     methods = parse_simulators(args.methods)
-    check_output_dir(args.out)
+    check_output_dir(args.out, REPORT_MARKER)
     resolve_device(args.device)
     if args.dim is not None and (isinstance(args.dim, bool) or args.dim < 1):
         raise InputError(f"dimension d={args.dim} must be >= 1")
@@ -126,7 +128,7 @@ def run(args) -> int:
     for note in report.notes:
         print(f"note: {note}", file=sys.stderr)
     command = reproduce_command(args, scenario, methods)
-    with staged_output(args.out) as staging:
+    with staged_output(args.out, replace_marker=REPORT_MARKER) as staging:
         if realtext is not None:
             report.realtext = realtext.run_study(args.corpus, vocab=_vocab(args), dim=args.dim or REALTEXT_DIM,
                                                  window=args.window, out_dir=staging, seed=scenario.seed,

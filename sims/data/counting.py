@@ -264,6 +264,8 @@ def count_corpus(corpus, vocab: int, window: int = 16, *, min_document_tokens: i
     source = ", ".join(str(f) for f in files)
     if sum(s.size for s in shards) == 0:
         raise InputError(f"corpus {source!r} is empty")
+    if workers > 1 and scheduler is None:
+        _load_kernels()
     with task_runner(workers, scheduler) as runner:
         table = _vocabulary_pass(runner, shards, min_tokens, chunk_bytes, progress)
         tokens, documents = int(table.state[2]), int(table.state[3])
@@ -303,6 +305,20 @@ def _choose_vocabulary(runner, shards, ranking, vocab, window, min_tokens, chunk
         excluded.update(words[i] for i in lonely)
         del triangle
     raise InputError(f"could not find {vocab} words that each co-occur with another; use a smaller V")
+
+
+def _load_kernels() -> None:
+    """Compile (or load from numba's cache) every kernel here, so forked workers inherit them ready."""
+    data = np.frombuffer(b"a b a\n", dtype=np.uint8)
+    table, scratch = WordTable.of_words(["a", "b"]), Scratch().fit(len(data))
+    WordTable().count_chunk(data, 0, scratch)
+    triangle = np.zeros(3, dtype=np.int64)
+    kernels.count_windows(data, 0, 2, table.slots, table.word_hash, table.word_offset, table.word_length,
+                          table.arena, triangle, kernels.triangle_row_starts(2), np.zeros(1, dtype=np.int64),
+                          scratch.ids, scratch.letters, scratch.token_start, scratch.token_length,
+                          scratch.token_hash)
+    kernels.row_sums(triangle, 2)
+    kernels.add_into(triangle, triangle.astype(np.uint32), 0, 3)
 
 
 def _vocabulary_pass(runner, shards, min_tokens, chunk_bytes, progress) -> WordTable:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from scipy.integrate import solve_ivp
 
 from sims.claims.recording import check
-from tests.strategies import seeds, spectral_problems
+from tests.strategies import SpectralProblem, seeds, spectral_problems
 from theory.predictions import closed_form, random_init
 
 
@@ -35,6 +35,9 @@ def mode_strengths(target, directions, w0, times):
               "might still put them first; random initial strengths could reverse close pairs.",
     id="C-LARGE-INIT-ORDER",
 )
+# The counterexample the "ci" search finds (tests/conjectures/expected.py): modes 2 and 3 cross half height in
+# the wrong order at sigma = 0.1. Explicit, so that every Hypothesis profile refutes the conjecture.
+@example(problem=SpectralProblem(eigenvalues=(1.0, 0.5, 0.25, 0.0, -1.0, -1.0), seed=0, dim=3), init_seed=0, sigma=0.1)
 @given(problem=spectral_problems(min_positive=2, max_positive=3, max_size=10), init_seed=seeds,
        sigma=st.sampled_from([0.1, 0.2, 0.5, 1.0]))
 def test_large_init_keeps_order(problem, init_seed, sigma):

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sims.data.synthetic import planted_joint, zipf_unigram
+from theory.dynamics import default_init_scale
 from theory.target import Cooccurrence, cooccurrence, target_matrix
 from theory.validation import InputError, check_positive
 
@@ -20,10 +21,8 @@ SIMULATORS = ("ode", "gd", "sgd")
 # of uniform, so pair-sampled SGD is not dominated by the rarest pairs.
 PROBLEM = {"size": 200, "dim": 8, "zipf_exponent": 0.3, "ratio": 0.8, "negatives": (-0.3, -0.6), "seed": 0}
 QUICK_PROBLEM = {"size": 60, "dim": 4, "zipf_exponent": 0.3, "ratio": 0.7, "negatives": (-0.3, -0.6), "seed": 0}
-# sigma = 1e-12 makes ln(1/sigma^2) = 55, so relative gaps of ~0.2 already give a separation
-# gap x ln(1/sigma^2) ~ 10 >> 4 (THEORY §3); a larger sigma would need wider gaps, hence a smaller
-# lam_d, and pair-sampled SGD's noise grows like 1/lam_d^2.
-DEFAULT_INIT_SCALE = 1e-12
+# The report's sigma (1e-12; its reason is beside theory.dynamics.REPORT_INIT_SCALE).
+DEFAULT_INIT_SCALE = default_init_scale("report")
 
 
 @dataclass(frozen=True)
