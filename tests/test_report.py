@@ -11,13 +11,13 @@ import sims.pipelines.report.run
 from sims.claims import REGISTRY
 from sims.cli import main
 from sims.data.synthetic import matrix_with_spectrum, stepped_spectrum
-from sims.pipelines.report.claims import REPORT_CLAIMS, check_claims
+from sims.pipelines.report.claims import check_claims, report_claims
 from sims.pipelines.report.figures import FIGURES
 from sims.pipelines.report.scenario import SIMULATORS, parse_simulators
 from theory.dynamics import time_to_fraction
 from theory.validation import InputError
 
-CLAIM_IDS = {claim_id for claim_id, _ in REPORT_CLAIMS}
+CLAIM_IDS = {claim.id for claim in report_claims()}
 SGD_CLAIMS = {"SGD-ORDER", "SGD-SUBSPACE"}
 
 

@@ -41,6 +41,15 @@ def time_to_fraction(eigenvalue, initial, fraction) -> np.ndarray:
         return np.log(fraction * (eigenvalue - initial) / (initial * (1.0 - fraction))) / eigenvalue
 
 
+def rise_time(eigenvalue, low: float = 0.1, high: float = 0.9) -> np.ndarray:
+    """Time a logistic mode takes from s^2 = low x lam to high x lam: ln(high (1 - low) / (low (1 - high))) / lam.
+
+    It does not depend on s^2(0) (Lemma 3.1): ln(81) / lam from 10 % to 90 %, the width of one step.
+    """
+    eigenvalue = np.asarray(eigenvalue, dtype=np.float64)
+    return np.log(high * (1.0 - low) / (low * (1.0 - high))) / eigenvalue
+
+
 def half_height_time(eigenvalue, initial) -> np.ndarray:
     """The step time: s^2 reaches lam / 2 at ln((lam - u0) / u0) / lam (lam > 0, u0 < lam / 2)."""
     return time_to_fraction(eigenvalue, initial, 0.5)

@@ -119,6 +119,10 @@ TOLERANCES: dict[str, Tolerance] = {
                                             "minimiser is PMI, not M* = 2 tanh(PMI/2), so its top eigenvectors differ at "
                                             "second order in PMI, and pair-sampled SGD adds a noise floor ~ lr V^2 / B; 0.1 "
                                             "is one of ten directions' worth, far above chance d/V"),
+    "rise_time": Tolerance(1e-2, "RISE: a mode separated from its neighbours by S >= 8 e-folds rises as its own logistic "
+                                 "up to couplings ~ e^-S = 3e-4 of its rate; the crossing times are interpolated "
+                                 "linearly in the logit ln(s^2 / (lam - s^2)), exact for a logistic, on the ODE's "
+                                 "grid (ODE error ~1e-6 relative); 1 % of ln(81)/lam_k leaves a factor 30"),
 }
 
 

@@ -69,6 +69,8 @@ class Claim:
     kind: str = "claim"
     section: int = 0
     rationale: str = ""
+    case: str = ""        # the case type it measures, e.g. "flow" (sims.claims.FlowCase): the report runs those
+    reads: tuple = ()     # the simulators its measurement reads, e.g. ("gd", "ode")
 
     def bound(self, measurement: Measurement) -> float:
         return tolerance(measurement.tolerance or self.tolerance).value * float(measurement.scale)
@@ -106,7 +108,7 @@ REGISTRY: dict[str, Claim] = {}
 
 
 def register(id: str, statement: str, *, source: str, tolerance: str, section: int,
-             hypotheses=(), kind: str = "claim", rationale: str = ""):
+             hypotheses=(), kind: str = "claim", rationale: str = "", case: str = "", reads=()):
     """Decorator: register `measure(case)` as claim `id` (ids are unique; tolerance names must exist)."""
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
@@ -118,7 +120,8 @@ def register(id: str, statement: str, *, source: str, tolerance: str, section: i
     def decorate(measure):
         if id in REGISTRY:
             raise ValueError(f"claim id {id!r} is registered twice")
-        REGISTRY[id] = Claim(id, statement, source, tolerance, measure, tuple(hypotheses), kind, section, rationale)
+        REGISTRY[id] = Claim(id, statement, source, tolerance, measure, tuple(hypotheses), kind, section, rationale,
+                             case, tuple(reads))
         return measure
 
     return decorate

@@ -44,6 +44,12 @@ def test_plateau_errors_along_the_flow(case: DynamicsProblem):
     check_claim("PL-ODE", case.flow_case)
 
 
+@pytest.mark.claim("RISE")
+@given(case=dynamics_problems(max_size=12, max_positive=3, **SEPARATED))
+def test_separated_modes_rise_in_ln81_over_lambda(case: DynamicsProblem):
+    check_claim("RISE", case.flow_case)
+
+
 @pytest.mark.claim("SILENT")
 @given(case=dynamics_problems(max_positive=3, max_size=10, **SEPARATED))
 def test_silent_alignment(case: DynamicsProblem):

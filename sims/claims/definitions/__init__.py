@@ -1,5 +1,6 @@
 """Claim and conjecture definitions, one module per THEORY section; importing this package registers them all."""
 
 from sims.claims.definitions import s1_counting, s1_objects, s2_exact, s2_flow, s3_dynamics, s4_discrete  # noqa: F401
+from sims.claims.definitions import conjectures, maps, s4_stability  # noqa: F401
 
 __all__ = ["s1_counting", "s1_objects", "s2_exact", "s2_flow", "s3_dynamics", "s4_discrete"]

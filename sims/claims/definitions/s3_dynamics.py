@@ -15,7 +15,7 @@ from sims.claims.rates import log_log_slope
 from sims.claims.registry import Measurement, register, require
 from sims.simulators.ode import run_ode
 from theory.dynamics import (MIN_SEPARATION, half_height_time, left_singular_basis, plateau_midpoints,
-                             subspace_overlap, time_to_fraction)
+                             rise_time, subspace_overlap, time_to_fraction)
 from theory.predictions import ClosedForm, random_init
 
 # sigma <= 1e-4, where the QR law's finite-sigma residual is <~ 0.1 % of t_k (THEORY §3); down to 1e-13
@@ -26,7 +26,7 @@ ST_LIMIT_SIGMAS = (1e-4, 1e-6, 1e-9, 1e-13)
 @register("FIN-RAND", "from a small random init the flow ends at the eigen-truncation: W W^T -> "
                       "sum_(k<=d) max(lam_k, 0) v_k v_k^T",
           source="THEORY §3 (final state from small random init; Theorem 1)", tolerance="final_gram_random",
-          section=3, hypotheses=(SMALL_INIT, DISTINCT_LAST))
+          section=3, case="flow", reads=("ode",), hypotheses=(SMALL_INIT, DISTINCT_LAST))
 def final_gram(case) -> Measurement:
     w = case.ode.embeddings
     gram = case.prediction.gram
@@ -37,7 +37,7 @@ def final_gram(case) -> Measurement:
 
 @register("ST-QR", "the half-height step time of every separated mode matches the finite-sigma QR predictor "
                    "to 1 %",
-          source="THEORY §3 (finite-sigma QR step-time predictor)", tolerance="step_time_qr", section=3,
+          source="THEORY §3 (finite-sigma QR step-time predictor)", tolerance="step_time_qr", section=3, case="flow", reads=("ode",),
           hypotheses=(SMALL_INIT, SOME_MODE_SEPARATED))
 def step_times_qr(case) -> Measurement:
     eligible = separated_modes(case)
@@ -51,7 +51,7 @@ def step_times_qr(case) -> Measurement:
 
 @register("ORDER", "modes are learned one at a time in decreasing-eigenvalue order: the effective rank "
                    "climbs 0, 1, ..., m by ones",
-          source="THEORY §3 (one step at a time, in eigenvalue order)", tolerance="exact_count", section=3,
+          source="THEORY §3 (one step at a time, in eigenvalue order)", tolerance="exact_count", section=3, case="flow", reads=("ode",),
           hypotheses=(SMALL_INIT, ALL_STEPS_SEPARATED))
 def learning_order(case) -> Measurement:
     steps = case.ode.measured_step_times()
@@ -70,7 +70,7 @@ def learning_order(case) -> Measurement:
 @register("PL-ODE", "midway between separated steps k and k+1 the error ||W W^T - M*||_F^2 sits on the plateau "
                     "E_k = sum_(j>k) lam_j^2",
           source="THEORY §2 (plateaus) along the flow from small random init", tolerance="plateau_midpoint",
-          section=3, hypotheses=(SMALL_INIT, SOME_PLATEAU_SEPARATED))
+          section=3, case="flow", reads=("ode",), hypotheses=(SMALL_INIT, SOME_PLATEAU_SEPARATED))
 def plateaus(case) -> Measurement:
     p = case.prediction
     eligible = case.separations >= MIN_SEPARATION
@@ -85,7 +85,7 @@ def plateaus(case) -> Measurement:
 
 @register("SILENT", "silent alignment: when s_k^2 first reaches 1 % of lam_k, W's top-k left singular subspace "
                     "already spans v_1..v_k",
-          source="THEORY §3 (silent alignment)", tolerance="silent_alignment", section=3,
+          source="THEORY §3 (silent alignment)", tolerance="silent_alignment", section=3, case="flow", reads=("ode",),
           hypotheses=(SMALL_INIT, SOME_LEAD_SEPARATED))
 def silent_alignment(case) -> Measurement:
     p = case.prediction
@@ -103,6 +103,39 @@ def silent_alignment(case) -> Measurement:
             predicted=0.01, measured=heights)
     return Measurement(float(np.max(deficits)), predicted=0.0, measured=deficits,
                        what="max_k (1 - overlap_k) when s_k^2 = lam_k / 100, over modes that lead the next",
+                       detail=eligibility_note(eligible, "modes"))
+
+
+def crossing_times(result, eigenvalues, fraction: float) -> np.ndarray:
+    """First time each mode's s_k^2 reaches fraction x lam_k, interpolated linearly in the logit
+    ln(s^2 / (lam - s^2)) between records (exact for a logistic); NaN where it never does."""
+    logits = []
+    for k, lam in enumerate(eigenvalues):
+        height = np.clip(result.singular_values[:, k] ** 2 / lam, 1e-300, 1 - 1e-16)
+        logits.append(np.log(height / (1.0 - height)))
+    target = np.log(fraction / (1.0 - fraction))
+    out = np.full(len(eigenvalues), np.nan)
+    for k, logit in enumerate(logits):
+        above = np.flatnonzero(logit >= target)
+        if above.size and above[0] > 0:
+            i = above[0]
+            out[k] = np.interp(target, logit[i - 1:i + 1], result.times[i - 1:i + 1])
+    return out
+
+
+@register("RISE", "each separated mode rises from 10 % to 90 % of lam_k in ln(81) / lam_k, whatever its initial "
+                  "strength (the logistic of Lemma 3.1)",
+          source="THEORY §2-§3 (Lemma 3.1 rise time, random init)", tolerance="rise_time", section=3,
+          case="flow", reads=("ode",), hypotheses=(SMALL_INIT, SOME_MODE_SEPARATED))
+def rise_times(case) -> Measurement:
+    eligible = separated_modes(case)
+    lam = case.prediction.learned_eigenvalues
+    measured = (crossing_times(case.ode, lam, 0.9) - crossing_times(case.ode, lam, 0.1))[eligible]
+    predicted = rise_time(lam[eligible])
+    require(np.all(np.isfinite(measured)), "every separated mode rises past 90 %", predicted=predicted,
+            measured=measured)
+    return Measurement(float(np.max(np.abs(measured / predicted - 1.0))), predicted, measured,
+                       what="max_k |t_90 - t_10| / (ln(81)/lam_k) - 1 over separated modes",
                        detail=eligibility_note(eligible, "modes"))
 
 

@@ -45,7 +45,7 @@ SGD_RUN = Hypothesis("SGD run", _sgd_run)
 
 @register("GD-DELAY", "full-batch GD lags the flow by its first-order Euler delay at most: for each separated "
                       "mode t_k^GD - t_k^ODE <= (eta lam_k / 4) t_k^ODE",
-          source="THEORY §4 (GD follows the flow with an O(eta) delay)", tolerance="gd_euler_delay", section=4,
+          source="THEORY §4 (GD follows the flow with an O(eta) delay)", tolerance="gd_euler_delay", section=4, case="flow", reads=("gd", "ode"),
           hypotheses=(SMALL_INIT, GD_RUN, GD_FIRST_ORDER, SOME_MODE_SEPARATED))
 def gd_delay(case) -> Measurement:
     require(not case.gd.diverged, "GD did not diverge", measured=case.gd.extra.get("reason"))
@@ -62,7 +62,7 @@ def gd_delay(case) -> Measurement:
 
 
 @register("SGD-ORDER", "word2vec's minibatch SGD learns every mode, one at a time, in decreasing-eigenvalue order",
-          source="THEORY §4 (unbiased SGD tracks the flow)", tolerance="exact_count", section=4,
+          source="THEORY §4 (unbiased SGD tracks the flow)", tolerance="exact_count", section=4, case="flow", reads=("sgd",),
           hypotheses=(SMALL_INIT, SGD_RUN, ALL_STEPS_SEPARATED))
 def sgd_order(case) -> Measurement:
     steps = case.sgd.measured_step_times()
@@ -75,7 +75,7 @@ def sgd_order(case) -> Measurement:
 @register("SGD-SUBSPACE", "word2vec's minibatch SGD ends in M*'s top eigenspace: overlap ||V_m^T U_m||_F^2 / m "
                           ">= 0.95",
           source="THEORY §4 (unbiased SGD tracks the flow; Theorem 1)", tolerance="sgd_subspace_overlap",
-          section=4, hypotheses=(SGD_RUN,))
+          section=4, case="flow", reads=("sgd",), hypotheses=(SGD_RUN,))
 def sgd_subspace(case) -> Measurement:
     return Measurement(float(1.0 - case.sgd.overlap[-1]), predicted=1.0, measured=float(case.sgd.overlap[-1]),
                        what="1 - final overlap of W's top-m left singular space with v_1..v_m")

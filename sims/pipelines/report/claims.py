@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from sims.claims import FlowCase, evaluate, get
+from sims.claims import FlowCase, all_claims, evaluate, get
 
-# (claim id, the simulator it measures): a subset of the registry, each run by tox under the same id.
-REPORT_CLAIMS = (("FIN-RAND", "ode"), ("ST-QR", "ode"), ("ORDER", "ode"), ("PL-ODE", "ode"), ("SILENT", "ode"),
-                 ("GD-DELAY", "gd"), ("SGD-ORDER", "sgd"), ("SGD-SUBSPACE", "sgd"))
-# Simulators each claim's measurement reads (GD's delay is measured against the ODE).
-NEEDS = {"GD-DELAY": ("gd", "ode")}
+def report_claims() -> list:
+    """The registered claims measured on a FlowCase (`case="flow"`), in registry order: every one of them is
+    run by tox under the same id, and a new flow claim appears in the report without further wiring."""
+    return [claim for claim in all_claims("claim") if claim.case == "flow"]
 
 
 def flow_case(report) -> FlowCase:
@@ -22,12 +21,12 @@ def flow_case(report) -> FlowCase:
 
 
 def check_claims(report) -> list:
-    """Every report claim evaluated on the report's runs: sims.claims.Outcome, in REPORT_CLAIMS order."""
+    """Every report claim evaluated on the report's runs: sims.claims.Outcome, in report_claims() order."""
     case = flow_case(report)
     outcomes = []
-    for claim_id, simulator in REPORT_CLAIMS:
-        missing = [s for s in NEEDS.get(claim_id, (simulator,)) if s not in report.results]
-        outcomes.append(_not_run(claim_id, missing[0]) if missing else evaluate(claim_id, case))
+    for claim in report_claims():
+        missing = [name for name in claim.reads if name not in report.results]
+        outcomes.append(_not_run(claim.id, missing[0]) if missing else evaluate(claim, case))
     return outcomes
 
 
@@ -40,4 +39,5 @@ def _not_run(claim_id: str, simulator: str):
 
 
 def simulator_of(claim_id: str) -> str:
-    return dict(REPORT_CLAIMS)[claim_id]
+    """The simulator a report claim is measured on (the first it reads)."""
+    return get(claim_id).reads[0]
