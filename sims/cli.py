@@ -9,7 +9,9 @@ import pkgutil
 import signal
 import sys
 import threading
+import warnings
 
+from sims.io import one_line
 from theory.validation import InputError
 
 
@@ -56,13 +58,19 @@ def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     previous = _install_sigterm()
+    caught = []
     try:
-        code = int(args.run(args) or 0)
+        with warnings.catch_warnings(record=True) as caught:
+            # Numerical warnings are collected, not streamed: bad input then gets exactly one line (below),
+            # and a successful run gets each distinct warning once, after its output.
+            warnings.simplefilter("always")
+            code = int(args.run(args) or 0)
+        _print_warnings(args.command, caught)
         # Flush here, inside the try: a pipe closed by its reader then fails below, not at exit.
         sys.stdout.flush()
         return code
     except InputError as exc:
-        print(f"w2v-theory {args.command}: error: {exc}", file=sys.stderr)
+        print(f"w2v-theory {args.command}: error: {one_line(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"w2v-theory {args.command}: interrupted", file=sys.stderr)
@@ -78,6 +86,17 @@ def main(argv=None) -> int:
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+
+
+def _print_warnings(command: str, caught) -> None:
+    """Each distinct warning of a finished run once, one line each, on stderr."""
+    seen = []
+    for item in caught:
+        text = f"{item.category.__name__}: {one_line(item.message)}"
+        if text not in seen:
+            seen.append(text)
+    for text in seen[:5]:
+        print(f"w2v-theory {command}: warning: {text}", file=sys.stderr)
 
 
 def _install_sigterm():

@@ -10,11 +10,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from sims.claims.definitions.s2_cli import CliCase
+from sims.claims.recording import check_claim
 from tests.cli_support import run_cli
 from tests.strategies import seeds, spectral_problems, symmetric_nonnegative
 from theory.predictions import closed_form, random_init
 from theory.target import cooccurrence, target_matrix
-from theory.tolerances import tolerance
 
 
 def predict_json(*argv) -> dict:
@@ -23,31 +24,12 @@ def predict_json(*argv) -> dict:
     return json.loads(out)
 
 
-@pytest.mark.claim("CLI-TRUNC", source="Theorem 1 via `w2v-theory predict`")
+@pytest.mark.claim("CLI-TRUNC")
 @given(problem=spectral_problems(max_negative=3), extra=st.integers(0, 2))
 def test_predict_gives_truncation_by_value(tmp_path_factory, problem, extra):
-    """For a symmetric M, predict's embeddings are the eigen-truncation by value (1e-10 relative)."""
-    folder = tmp_path_factory.mktemp("predict")
-    np.save(folder / "M.npy", problem.matrix)
+    """For a symmetric M, predict's embeddings are the eigen-truncation by value (registered claim CLI-TRUNC)."""
     dim = min(problem.dim + extra, problem.size - 1)
-    payload = predict_json("--matrix", folder / "M.npy", "--dim", dim, "--out", folder / "out")
-    values, vectors = np.linalg.eigh(problem.matrix)
-    order = np.argsort(values)[::-1]
-    expected_gram = (vectors[:, order[:dim]] * np.clip(values[order[:dim]], 0, None)) @ vectors[:, order[:dim]].T
-    w = np.load(folder / "out" / "embeddings.npy", allow_pickle=False)
-    assert w.shape == (problem.size, dim) and w.dtype == np.float64
-    scale = max(1.0, np.abs(values).max())
-    assert np.max(np.abs(w @ w.T - expected_gram)) <= tolerance("eigen_truncation").value * scale
-    shown = min(max(dim + 1, 10), problem.size)
-    assert np.allclose(payload["eigenvalues"], values[order[:shown]], rtol=0,
-                       atol=tolerance("eigen_truncation").value * scale)
-    # An eigenvalue within rounding of zero (eigh returns ~1e-17 for an exact 0) is not a learnable mode.
-    learned = int(np.sum(values[order[:dim]] > 1e-12 * scale))
-    assert payload["learned_modes"] == learned
-    expected_errors = [float(np.sum(values[order[k:]] ** 2)) for k in range(learned + 1)]
-    assert np.allclose(payload["plateau_errors"], expected_errors, rtol=tolerance("eigen_truncation").value)
-    assert payload["final_error"] == pytest.approx(expected_errors[-1], rel=tolerance("eigen_truncation").value)
-    assert len(payload["step_times"]) == learned
+    check_claim("CLI-TRUNC", CliCase(problem.matrix, dim, tmp_path_factory.mktemp("predict")))
 
 
 def test_predict_from_cooccurrence_matches_library(tmp_path):

@@ -214,7 +214,7 @@ def test_cli_count_subprocess(tmp_path):
     """The installed entry point: success prints one summary line; bad input exits 2 with one line."""
     out = tmp_path / "c.npz"
     ok = subprocess.run([sys.executable, "-m", "sims.cli", "count", str(lee_corpus()), "--vocab", "100",
-                         "--out", str(out), "--workers", "2"], capture_output=True, text=True, timeout=120)
+                         "--out", str(out), "--workers", "1"], capture_output=True, text=True, timeout=120)
     assert ok.returncode == 0, ok.stderr
     assert load_counts(out).counts.shape == (100, 100)
     # Progress goes to stderr as plain lines when it is not a terminal.

@@ -1,5 +1,9 @@
-"""Claims about minibatch SGD (sims/simulators/sgd.py, THEORY §4), for both samplers (word2vec pairs, uniform entries):
-unbiased, flow-time map, tracks the flow."""
+"""Minibatch SGD (sims/simulators/sgd.py) as a simulator: per-pair gradients, the entry term, untied runs,
+determinism, divergence, records, input errors and phases.
+
+Its claims (SGD-UNBIASED, SGD-TIME, SGD-TRACK) are tests/claims/test_s4_sgd.py
+(registry: sims/claims/definitions/s4_sgd.py).
+"""
 
 from __future__ import annotations
 
@@ -7,182 +11,13 @@ import numpy as np
 import pytest
 import torch
 
-from sims.simulators.gd import run_gd
-from sims.simulators.sgd import EntrySampler, PairSampler, build_objective, run_sgd, run_sgd_phases
-from sims.data.synthetic import planted_joint
+from sims.simulators.sgd import EntrySampler, PairSampler, run_sgd, run_sgd_phases
+from tests.claims.test_s4_sgd import planted_problem, small_stats
 from theory.dynamics import left_singular_basis, sgd_flow_time_per_step, subspace_overlap
-from theory.losses import qwem_loss, sgns_loss
-from theory.predictions import closed_form, random_init
-from theory.target import cooccurrence, setting31_weights, target_matrix, weight_matrix
+from theory.predictions import random_init
+from theory.target import setting31_weights, target_matrix
 from theory.tolerances import tolerance
 from theory.validation import InputError
-
-Z_MAX = tolerance("sgd_monte_carlo_z").value
-
-
-def small_stats(size: int = 8, seed: int = 3):
-    """A dense random joint distribution (every pair possible) with non-uniform marginals."""
-    rng = np.random.default_rng(seed)
-    a = rng.uniform(0.2, 1.0, (size, size)) * rng.uniform(0.5, 2.0, size)[:, None]
-    return cooccurrence(a + a.T)
-
-
-def named_psi(stats, name: str, negatives: float) -> np.ndarray:
-    """Ψ as a V x V array: "setting31" = 1/(P_ij + k P_iP_j) (G = 1), "uniform" = 1."""
-    if name == "setting31":
-        return setting31_weights(stats, negatives=negatives)
-    return np.ones_like(stats.joint)
-
-
-def z_scores(samples: np.ndarray, exact: np.ndarray) -> np.ndarray:
-    """(sample mean - exact) / standard error, entrywise, over axis 0."""
-    mean = samples.mean(axis=0)
-    se = samples.std(axis=0, ddof=1) / np.sqrt(len(samples))
-    return np.abs(mean - exact) / np.maximum(se, 1e-300)
-
-
-def sgns_expectation(w: torch.Tensor, context: torch.Tensor, stats, psi, negatives) -> torch.Tensor:
-    """Exact SGNS expectation in torch (for autograd): sum P Ψ log(1+e^-x) + k P_iP_j Ψ log(1+e^x)."""
-    x = w @ context.T
-    joint = torch.as_tensor(stats.joint)
-    independent = torch.as_tensor(stats.independent)
-    psi = torch.as_tensor(psi)
-    return (psi * joint * torch.nn.functional.softplus(-x)
-            + negatives * psi * independent * torch.nn.functional.softplus(x)).sum()
-
-
-CONFIGS = [  # (loss, psi, negatives, untied)
-    ("qwem", "setting31", 1.0, False),
-    ("qwem", "uniform", 3.0, False),
-    ("qwem", "array", 0.5, False),
-    ("qwem", "setting31", 1.0, True),
-    ("sgns", "setting31", 1.0, False),
-    ("sgns", "uniform", 2.0, True),
-]
-
-
-@pytest.mark.claim("SGD-UNBIASED", source="THEORY §4 (minibatch SGD is an unbiased estimate of the gradient)")
-@pytest.mark.parametrize("sampler", ["pairs", "entries"])
-@pytest.mark.parametrize("loss, psi_name, negatives, untied", CONFIGS)
-def test_minibatch_gradient_is_unbiased(loss, psi_name, negatives, untied, sampler):
-    """Mean of L̂ and ∇L̂ over seeded minibatches = exact L and ∇L, within Z_MAX standard errors."""
-    stats = small_stats()
-    v, d = stats.joint.shape[0], 2
-    rng = np.random.default_rng(11)
-    if psi_name == "array":
-        a = rng.uniform(0.5, 2.0, (v, v))
-        psi_arg = psi = (a + a.T) / (stats.joint + stats.independent)
-    else:
-        psi_arg = psi_name
-        psi = named_psi(stats, psi_name, negatives)
-    w = rng.normal(0.0, 0.6, (v, d))
-    c = w + rng.normal(0.0, 0.3, (v, d)) if untied else w
-    objective = build_objective(stats, sampler=sampler, batch=256, loss=loss, negatives=negatives, psi=psi_arg,
-                                dtype="float64", device="cpu")
-    gen = objective.generator(5)
-    wt, ct = torch.as_tensor(w), (torch.as_tensor(c) if untied else None)
-    losses, grads = [], []
-    for _ in range(400):
-        value, gw, gc = objective.gradient(wt, ct, objective.sample(gen))
-        losses.append(float(value))
-        grads.append(np.concatenate([gw.numpy().ravel(), gc.numpy().ravel() if untied else []]))
-
-    if loss == "qwem":
-        m = target_matrix(stats, psi, negatives=negatives)
-        g = weight_matrix(stats, psi, negatives=negatives)
-        residual = g * (w @ c.T - m)
-        if untied:  # ∇_W = ½ (G∘(WW'ᵀ − M*)) W', ∇_W' = ½ (G∘(WW'ᵀ − M*))ᵀ W
-            exact_grad = np.concatenate([(0.5 * residual @ c).ravel(), (0.5 * residual.T @ w).ravel()])
-        else:
-            exact_grad = (residual @ w).ravel()
-        x = w @ c.T
-        exact_loss = float(np.sum(psi * stats.joint * (x * x / 4 - x)
-                                  + negatives * psi * stats.independent * (x * x / 4 + x)))
-        if not untied:
-            assert abs(exact_loss - qwem_loss(w, stats, psi, negatives=negatives)) <= tolerance("identity").value * (
-                1 + abs(exact_loss))
-    else:
-        wt2 = torch.tensor(w, requires_grad=True)
-        ct2 = torch.tensor(c, requires_grad=True) if untied else wt2
-        total = sgns_expectation(wt2, ct2, stats, psi, negatives)
-        total.backward()
-        exact_loss = float(total.detach())
-        exact_grad = np.concatenate([wt2.grad.numpy().ravel(), ct2.grad.numpy().ravel() if untied else []])
-        if not untied:
-            assert abs(exact_loss - sgns_loss(w, stats, psi, negatives=negatives)) <= tolerance("identity").value * (
-                1 + abs(exact_loss))
-
-    z_grad = z_scores(np.asarray(grads), exact_grad)
-    z_loss = z_scores(np.asarray(losses), exact_loss)
-    assert z_grad.max() <= Z_MAX, f"sampled gradient biased: max z = {z_grad.max():.2f}"
-    assert z_loss <= Z_MAX, f"sampled loss biased: z = {float(z_loss):.2f}"
-
-
-@pytest.mark.claim("SGD-TIME", source="sims/simulators/sgd.py step -> flow-time map (THEORY §4)")
-@pytest.mark.parametrize("sampler", ["pairs", "entries"])
-@pytest.mark.parametrize("untied", [False, True])
-def test_one_step_moves_by_flow_time(untied, sampler):
-    """E[W(1) − W(0)] = −Δt · ½(WWᵀ − M*)W with Δt the run's own recorded time of step 1."""
-    stats = small_stats(6, seed=4)
-    prediction = closed_form(target_matrix(stats), 2)
-    w0 = np.random.default_rng(2).normal(0.0, 0.5, (6, 2))
-    flow_velocity = -0.5 * (w0 @ w0.T - prediction.target) @ w0
-    moves, times = [], []
-    for seed in range(300):
-        result = run_sgd(stats, prediction, w0, 0.01, 1, batch=128, untied=untied, seed=seed, dtype="float64",
-                         device="cpu", sampler=sampler)
-        moves.append((result.embeddings - w0).ravel())
-        times.append(result.times[-1])
-    # Both samplers estimate the same ∇L, so both must use Δt = 2 g lr tied, g lr untied (g = 1 here).
-    assert np.ptp(times) == 0.0 and times[0] == pytest.approx(sgd_flow_time_per_step(0.01, tied=not untied), rel=1e-12)
-    z = z_scores(np.asarray(moves), times[0] * flow_velocity.ravel())
-    assert z.max() <= Z_MAX, f"mean step is not -dt * flow velocity: max z = {z.max():.2f}"
-    # The map itself must not be trivially satisfied by a zero move: the mean move is well resolved.
-    assert np.abs(np.mean(moves, axis=0)).max() > 10 * np.std(moves, axis=0).max() / np.sqrt(300)
-
-
-def planted_problem():
-    """V = 20 uniform-unigram planted joint with three well-separated top eigenvalues of M*, d = 3."""
-    stats = cooccurrence(planted_joint(np.full(20, 1 / 20), [0.8, 0.55, 0.35], seed=1))
-    prediction = closed_form(target_matrix(stats), 3)
-    return stats, prediction
-
-
-def check_tracking(device: str, sampler: str = "pairs"):
-    stats, prediction = planted_problem()
-    w0 = random_init(20, 3, 0.03, 0)
-    lr = 0.002
-    flow_step = sgd_flow_time_per_step(lr)
-    steps = int(1.4 * prediction.random_step_times(w0)[-1] / flow_step)
-    sgd = run_sgd(stats, prediction, w0, lr, steps, batch=4096, seed=0, dtype="float32", device=device,
-                  record_every=2, sampler=sampler)
-    gd = run_gd(prediction, w0, flow_step, steps, record_every=2, dtype="float64", device="cpu")
-    assert not sgd.diverged and sgd.converged
-    assert np.all(np.isfinite(sgd.embeddings))
-    assert sgd.overlap[-1] >= 1 - tolerance("sgd_subspace_overlap").value
-    measured, reference = sgd.measured_step_times(), gd.measured_step_times()
-    assert np.all(np.isfinite(measured)) and np.all(np.diff(measured) > 0), f"step order broken: {measured}"
-    gap = np.abs(measured - reference) / reference
-    assert gap.max() <= tolerance("sgd_step_time").value, f"SGD {measured} vs GD {reference}"
-    # Against the theory's own predictor: the SGD noise allowance plus the QR predictor's accuracy and
-    # forward Euler's relative delay (1 + eta lam_k / 2 per unit of growth, eta = 2 lr).
-    predicted = prediction.random_step_times(w0)
-    allowance = (tolerance("sgd_step_time").value + tolerance("step_time_qr").value
-                 + lr * prediction.learned_eigenvalues)
-    assert np.all(np.abs(measured - predicted) / predicted <= allowance), f"SGD {measured} vs QR {predicted}"
-
-
-@pytest.mark.claim("SGD-TRACK", source="THEORY §4 (with small lr, SGD tracks the flow)")
-@pytest.mark.parametrize("sampler", ["pairs", "entries"])
-def test_sgd_tracks_flow_on_planted_problem(sampler):
-    check_tracking("cpu", sampler)
-
-
-@pytest.mark.cuda
-@pytest.mark.claim("SGD-TRACK", source="THEORY §4 (with small lr, SGD tracks the flow), on CUDA")
-@pytest.mark.parametrize("sampler", ["pairs", "entries"])
-def test_sgd_tracks_flow_on_cuda(sampler):
-    check_tracking("cuda", sampler)
 
 
 @pytest.mark.parametrize("untied", [False, True])

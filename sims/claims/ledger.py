@@ -382,9 +382,9 @@ def pytest_timeout_set_timer(item, settings):
         entry = None if ledger is None else ledger.entries.get(item.nodeid)
         running = "" if entry is None or entry.running is None else \
             f"; it was running the Hypothesis example {_short_repr(entry.running)}"
-        raise TestTimeout(f"{item.nodeid} ran past the per-test time limit of {settings.timeout:g} s "
-                          f"(pytest-timeout, `timeout` in pyproject.toml's [tool.pytest.ini_options]): "
-                          f"a stalled test fails{running}")
+        raise TestTimeout(f"stalled: ran past the per-test time limit of {settings.timeout:g} s (pytest-timeout, "
+                          f"`timeout` in pyproject.toml's [tool.pytest.ini_options]), so {item.nodeid} fails"
+                          f"{running}")
 
     watchdog = threading.Timer(settings.timeout + TIMEOUT_GRACE_S, pytest_timeout.timeout_timer, (item, settings))
     watchdog.daemon = True

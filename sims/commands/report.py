@@ -8,11 +8,11 @@ from pathlib import Path
 
 import numpy as np
 
-from sims.commands._common import (add_source_arguments, load_problem, nonnegative_int, positive_float,
-                                   positive_int)
+from sims.commands._common import (add_source_arguments, dimension, learnable_prediction, load_problem, negatives,
+                                   positive_float, positive_int, seed_int)
 from sims.simulators.device import DEVICES, resolve_device
-from sims.io import check_output_dir, staged_output
-from theory.validation import InputError, check_dim
+from sims.io import check_output_dir, one_line, staged_output
+from theory.validation import InputError, check_dim, check_init_scale, check_seed
 
 NAME = "report"
 ORDER = 1
@@ -42,6 +42,7 @@ DEFAULT_OUT = "w2v-report"
 REPORT_MARKER = "summary.json"
 REALTEXT_DIM = 50
 REALTEXT_VOCAB = 2000
+DEFAULT_WINDOW = 16
 DEMO_VOCAB = 1000  # the demo corpus has ~60k tokens: a larger vocabulary would be mostly singletons
 
 
@@ -49,12 +50,12 @@ def add_arguments(parser) -> None:
     from sims.pipelines.report.scenario import DEFAULT_INIT_SCALE, PROBLEM
 
     add_source_arguments(parser, required=False)
-    parser.add_argument("--dim", "-d", type=int, default=None, metavar="d",
+    parser.add_argument("--dim", "-d", type=dimension, default=None, metavar="d",
                         help=f"embedding dimension d, 1 <= d < V (default {PROBLEM['dim']}, or V - 1 if smaller)")
     # The report's own defaults: a tiny sigma makes the steps separate (see sims/pipelines/report/run.py).
     parser.add_argument("--init-scale", type=positive_float, default=None, metavar="SIGMA",
                         help=f"initialisation scale sigma (default {DEFAULT_INIT_SCALE:g})")
-    parser.add_argument("--seed", type=nonnegative_int, default=0, metavar="S",
+    parser.add_argument("--seed", type=seed_int, default=0, metavar="S",
                         help="seed of W_ij(0) ~ N(0, sigma^2) and of the SGD samples (default 0)")
     parser.add_argument("--lr", type=positive_float, default=None, metavar="ETA",
                         help="GD learning rate = flow time per step (default 0.2 / lambda_1, a tenth of GD's stability "
@@ -75,8 +76,10 @@ def add_arguments(parser) -> None:
                              "a quick demonstration; its scores are too noisy to rank the methods")
     parser.add_argument("--vocab", type=positive_int, default=None, metavar="V",
                         help="real-text vocabulary size (with --corpus; default 2000, 1000 for --corpus-demo)")
-    parser.add_argument("--window", type=positive_int, default=16, metavar="L",
-                        help="real-text window per side (with --corpus; default 16)")
+    parser.add_argument("--window", type=positive_int, default=DEFAULT_WINDOW, metavar="L",
+                        help=f"real-text window per side (with --corpus; default {DEFAULT_WINDOW})")
+    parser.add_argument("--no-progress", action="store_true",
+                        help="no progress on stderr (by default a bar on a terminal, a line every 30 s in a log)")
 
 
 def _realtext_module():
@@ -97,24 +100,71 @@ def validate(args):
     resolve_device(args.device)
     if args.dim is not None and (isinstance(args.dim, bool) or args.dim < 1):
         raise InputError(f"dimension d={args.dim} must be >= 1")
+    corpus = args.corpus or args.corpus_demo
+    # SGD's annealed phase uses seed + 1; gensim's word2vec (real text) a 32-bit seed.
+    check_seed(args.seed, rngs=("numpy", "torch", "gensim") if corpus else ("numpy", "torch"), offset=1)
     realtext = None
-    if args.corpus or args.corpus_demo:
-        if args.corpus and not Path(args.corpus).is_file():
-            raise InputError(f"--corpus {args.corpus!r} does not exist or is not a file")
+    if corpus:
         realtext = _realtext_module()
-    elif args.vocab is not None or args.window != 16:
+    elif args.vocab is not None or args.window != DEFAULT_WINDOW:
         raise InputError("--vocab and --window only apply with --corpus or --corpus-demo")
+    k = negatives(args)
     # With a corpus, --dim is the real-text d; the synthetic problem keeps its default.
     synthetic_dim = None if realtext is not None else args.dim
     if args.matrix or args.cooccurrence:
         problem = load_problem(args)
         scenario = build_scenario(target=problem.target, stats=problem.stats, dim=synthetic_dim,
                                   init_scale=args.init_scale, seed=args.seed, quick=args.quick,
-                                  source=problem.source, negatives=args.negatives)
+                                  source=problem.source, negatives=k)
+        check_dim(scenario.dim, scenario.target.shape[0])
+        learnable_prediction(problem, scenario.dim)
     else:
         scenario = build_scenario(dim=synthetic_dim, init_scale=args.init_scale, seed=args.seed, quick=args.quick)
-    check_dim(scenario.dim, scenario.target.shape[0])
+        check_dim(scenario.dim, scenario.target.shape[0])
+    # SGD runs in float32 (sims.simulators.sgd's default), GD and the ODE in float64.
+    dtype = "float32" if "sgd" in methods and scenario.stats is not None else "float64"
+    check_init_scale(scenario.init_scale, scenario.target.shape[0], scenario.dim, dtype)
+    if args.lr is not None:
+        # ||M*||_2 <= V max|M*_ij|: lr lam_1 (GD's stability parameter) and every flow time must stay finite.
+        bound = args.lr * float(np.max(np.abs(scenario.target))) * scenario.target.shape[0]
+        if not np.isfinite(bound) or bound > 1e100:
+            raise InputError(f"--lr {args.lr:g} is too large for this M*: lr x lam_1 would reach {bound:.3g}")
+    if realtext is not None:
+        _check_corpus(args)
     return scenario, methods, realtext
+
+
+# How much of a corpus is read to tell text from binary data.
+CORPUS_SNIFF_BYTES = 1 << 16
+
+
+def _check_corpus(args) -> None:
+    """The real-text inputs, checked (and counted: the counts are cached for the study) before any work."""
+    vocab, dim = _vocab(args), args.dim or REALTEXT_DIM
+    if vocab < 2:
+        raise InputError(f"--vocab V={vocab} must be >= 2")
+    if not 1 <= dim < vocab:
+        raise InputError(f"--dim d={dim} must satisfy 1 <= d < --vocab V={vocab} for the real-text study")
+    if args.corpus:
+        path = Path(args.corpus)
+        try:
+            if not path.is_file():
+                raise InputError(f"--corpus {one_line(repr(args.corpus))} does not exist or is not a file")
+            with open(path, "rb") as handle:
+                head = handle.read(CORPUS_SNIFF_BYTES)
+        except OSError as exc:
+            raise InputError(f"--corpus {one_line(repr(args.corpus))} cannot be read ({exc.strerror or exc})") from None
+        if b"\x00" in head:
+            raise InputError(f"--corpus {one_line(repr(args.corpus))} is binary data (NUL bytes), not text")
+        try:
+            head.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            if exc.start < len(head) - 4:  # not just a character cut at the end of the sample
+                raise InputError(f"--corpus {one_line(repr(args.corpus))} is not UTF-8 text (invalid byte at "
+                                 f"{exc.start})") from None
+    from sims.corpus import corpus_statistics
+
+    corpus_statistics(args.corpus if args.corpus else None, vocab, args.window)
 
 
 def run(args) -> int:
@@ -122,7 +172,7 @@ def run(args) -> int:
     from sims.pipelines.report.run import run_report
 
     scenario, methods, realtext = validate(args)
-    progress = sys.stderr.isatty()
+    progress = not args.no_progress
     report = run_report(scenario, methods=methods, lr=args.lr, device=args.device, quick=args.quick,
                         progress=progress)
     for note in report.notes:
@@ -150,7 +200,7 @@ def reproduce_command(args, scenario, methods) -> str:
     if args.matrix:
         parts += ["--matrix", args.matrix]
     elif args.cooccurrence:
-        parts += ["--cooccurrence", args.cooccurrence, "--negatives", f"{args.negatives:g}"]
+        parts += ["--cooccurrence", args.cooccurrence, "--negatives", f"{negatives(args):g}"]
     if not (args.corpus or args.corpus_demo):  # with a corpus, --dim is the real-text d (added below)
         parts += ["--dim", str(scenario.dim)]
     parts += ["--init-scale", f"{scenario.init_scale:g}", "--seed", str(scenario.seed),
@@ -167,16 +217,19 @@ def reproduce_command(args, scenario, methods) -> str:
 
 def _print_summary(report, path: Path) -> None:
     from sims.pipelines.report.claims import simulator_of
+    from sims.pipelines.report.markdown import column_title, step_cell
 
     steps = report.step_times
     columns = [m for m in ("ode", "gd", "sgd") if m in steps]
+    width = max([10] + [len(step_cell(report, m, None)) for m in columns])
     print(f"problem: {report.parameters['source']} (V = {report.parameters['size']}, d = {report.parameters['dim']}, "
           f"sigma = {report.parameters['init_scale']:g}, seed = {report.parameters['seed']})")
-    print(f"{'k':>3} {'lambda_k':>10} {'t_k (QR)':>10} " + " ".join(f"{m:>10}" for m in columns))
+    print(f"{'k':>3} {'lambda_k':>10} {'t_k (QR)':>10} " + " ".join(f"{column_title(report, m):>{width}}"
+                                                                    for m in columns))
     lam = report.prediction.learned_eigenvalues
     for k in range(len(lam)):
-        cells = " ".join(f"{steps[m][k]:>10.4g}" if np.isfinite(steps[m][k]) else f"{'never':>10}" for m in columns)
-        print(f"{k + 1:>3} {lam[k]:>10.4g} {steps['predicted'][k]:>10.4g} {cells}")
+        cells = " ".join(f"{step_cell(report, m, steps[m][k]):>{width}}" for m in columns)
+        print(f"{k + 1:>3} {lam[k]:>10.4g} {step_cell(report, 'predicted', steps['predicted'][k]):>10} {cells}")
     print()
     print(f"{'claim':<14} {'simulator':<9} {'measured':>10} {'bound':>10}  status")
     for c in report.claims:

@@ -10,7 +10,7 @@ from theory.validation import InputError
 
 __all__ = ["dask_client", "CONNECT_TIMEOUT_S"]
 
-CONNECT_TIMEOUT_S = 5
+CONNECT_TIMEOUT_S = 3
 # Each worker process gets one BLAS / OpenMP thread before numpy loads (run_cell also caps torch).
 WORKER_ENV = {name: "1" for name in THREAD_VARIABLES}
 

@@ -128,12 +128,12 @@ def _colourbar(fig, mesh, axes, result) -> None:
     bar.set_label(spec.value_label)
 
 
-def _title(result) -> str:
+def _title(result, width: int) -> str:
     from sims.claims.registry import get
 
     claim = get(result.spec.claim)
-    statement = textwrap.shorten(claim.statement, 230, placeholder=" ...")
-    body = "\n".join(textwrap.wrap(f"{claim.kind} {claim.id}: {statement}", 120))
+    statement = textwrap.shorten(claim.statement, 2 * width, placeholder=" ...")
+    body = "\n".join(textwrap.wrap(f"{claim.kind} {claim.id}: {statement}", width))
     return (f"{result.spec.id}: {result.spec.title}\n{body}\n"
             f"{result.seeds} seed(s) per cell, map seed {result.map_seed}")
 
@@ -142,7 +142,7 @@ def map_figure(result) -> Figure:
     """The map's heatmap: colour = ratio, value or class; x marks a failing cell, o one outside the hypotheses."""
     count = len(result.panels)
     two = len(result.spec.parameters) == 2
-    fig = Figure(figsize=(5.6 * count + 1.6, 5.4 if two else 3.4), layout="constrained")
+    fig = Figure(figsize=(6.2 * count + 2.2, 6.2 if two else 4.0), layout="constrained")
     axes = fig.subplots(1, count, squeeze=False)[0]
     data = _cell_data(result)
     norm, cmap = _norm_and_map(result, data)
@@ -154,6 +154,7 @@ def map_figure(result) -> Figure:
                                                               {"marker": "x", "color": "black"}.items()}),
                 Line2D([], [], ls="", marker="o", markerfacecolor="none", markeredgecolor="0.25",
                        label="outside the claim's hypotheses (measured anyway)")]
-    fig.legend(handles=handles, loc="outside lower center", ncols=min(3, len(handles)), fontsize=8, frameon=False)
-    fig.suptitle(_title(result), fontsize=9)
+    width = fig.get_figwidth()
+    fig.legend(handles=handles, loc="outside lower center", ncols=2 if count == 1 else 3, fontsize=8, frameon=False)
+    fig.suptitle(_title(result, int(13 * width)), fontsize=9)
     return fig

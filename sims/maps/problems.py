@@ -12,7 +12,7 @@ from theory import boundaries
 __all__ = ["seeds_of", "flow_case", "qr_error_all_modes", "qr_class", "order_class", "measured_separation",
            "gd_case", "gd_class", "sgd_case", "sgd_class", "large_init_case", "large_init_class", "smallest_lead",
            "sgns_case", "sgns_class", "final_overlap", "separation_line", "gd_line", "sgd_floor_line",
-           "qwem_last_step_line", "planted_problem", "FLOW", "GD", "SGD", "SGNS"]
+           "qwem_last_step_line", "planted_problem", "sgd_learning_rate", "FLOW", "GD", "SGD", "SGNS"]
 
 # Flow maps (ST-QR, ORDER, large init): lam_k = (1 - g)^(k-1), k = 1..3, one negative, a small bulk.
 FLOW = {"size": 10, "modes": 3, "negative": -0.5, "bulk": 0.02}

@@ -69,7 +69,7 @@ register_map(MapSpec(
 register_map(MapSpec(
     "sgns-subspace", "C-SGNS-SUBSPACE", "SGNS's overlap with QWEM's top eigenvectors over (sigma, SGD steps)",
     (Parameter("sigma", r"init scale $\sigma$", _grid(1e-4, 1.0, 5), "log", minimum=1e-300, maximum=10.0),
-     Parameter("steps", "SGD steps", (100, 300, 1000, 3000, 10000, 30000), "log", integer=True, minimum=1,
+     Parameter("steps", "SGD steps", (100, 300, 1000, 3000, 10000), "log", integer=True, minimum=1,
                maximum=10 ** 7)),
     P.sgns_case, classify=P.sgns_class, colour="value", value=P.final_overlap, value_norm=("linear", 0.0, 1.0),
     value_label="overlap with QWEM's top-2 eigenvectors at the last step",

@@ -67,7 +67,7 @@ def _on_dask(client, tasks, store, bar, on_record):
 
     futures = [client.submit(run_cell, task, key=f"w2v-map-{task.key}", pure=False) for task in tasks]
     try:
-        for future in as_completed(futures):
+        for future in as_completed(futures, loop=client.loop):
             _finish(future.result(), store, bar, on_record)
     finally:
         client.cancel([f for f in futures if not f.done()])

@@ -208,8 +208,6 @@ def _numpy(tensor: torch.Tensor) -> np.ndarray:
 
 
 def _progress_bar(total: int, enabled: bool):
-    if not enabled:
-        return None
-    from tqdm import tqdm
+    from sims.progress import progress_bar
 
-    return tqdm(total=total, unit="step", desc="gd", leave=False)
+    return progress_bar(total, "gd", enabled, unit="step")

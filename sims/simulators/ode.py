@@ -112,32 +112,44 @@ def run_ode(prediction: ClosedForm, initial: np.ndarray, t_end: float, *, sample
         recorder.measure(0.0, w0)
         next_index = 1
     solver = SOLVERS[method](rhs, 0.0, w0.ravel().copy(), t_end, rtol=rtol, atol=atol)
+    reason = ""
     try:
-        while solver.status == "running" and next_index < len(grid):
-            solver.step()
-            if solver.status == "failed":
-                raise RuntimeError(f"ODE solver failed at t = {solver.t:.6g}: {solver.status}")
-            stop = np.searchsorted(grid, solver.t, side="right")
-            if stop > next_index:
-                # The solver's own interpolant over its last step: same order as the method.
-                interpolant = solver.dense_output()
-                for t in grid[next_index:stop]:
-                    last = interpolant(t).reshape(size, dim)
-                    recorder.measure(t, last)
-                next_index = stop
+        with np.errstate(over="ignore", invalid="ignore"):
+            while solver.status == "running" and next_index < len(grid):
+                message = solver.step()
+                if solver.status == "failed" or not np.all(np.isfinite(solver.y)):
+                    # Stop at the last recorded (finite) state with the reason: never NaN in a trajectory.
+                    reason = (f"solver stopped at t = {solver.t:.6g}: "
+                              + (message or "the state became non-finite"))
+                    break
+                stop = np.searchsorted(grid, solver.t, side="right")
+                if stop > next_index:
+                    # The solver's own interpolant over its last step: same order as the method.
+                    interpolant = solver.dense_output()
+                    for t in grid[next_index:stop]:
+                        state = interpolant(t).reshape(size, dim)
+                        if not np.all(np.isfinite(state)):
+                            reason = f"the state became non-finite at t = {t:.6g}"
+                            break
+                        last = state
+                        recorder.measure(t, last)
+                    next_index = stop
+                    if reason:
+                        break
     finally:
         if bar is not None:
             bar.close()
+    if not recorder.times:  # the first record time was not 0 and the solver stopped before it
+        recorder.measure(0.0, w0)
     final = np.array(last, dtype=np.float64)  # W at the last recorded time (t_end unless `times` stop earlier)
-    return recorder.result("ode", final, device="cpu", converged=is_converged(prediction, final), diverged=False,
-                           t_end=t_end, rtol=rtol, atol=atol, solver=method, rhs_evaluations=int(solver.nfev),
-                           gram_gap=gram_gap(prediction, final))
+    failed = bool(reason)
+    return recorder.result("ode", final, device="cpu", converged=not failed and is_converged(prediction, final),
+                           diverged=failed, t_end=t_end, rtol=rtol, atol=atol, solver=method,
+                           rhs_evaluations=int(solver.nfev), gram_gap=gram_gap(prediction, final), reason=reason)
 
 
 def _progress_bar(total: float, enabled: bool):
-    if not enabled:
-        return None
-    from tqdm import tqdm
+    from sims.progress import progress_bar
 
-    return tqdm(total=total, unit="t", desc="ode", leave=False,
-                bar_format="{desc}: {percentage:3.0f}%|{bar}| t={n:.3g}/{total:.3g} [{elapsed}<{remaining}]")
+    return progress_bar(total, "ode", enabled, unit="t",
+                        bar_format="{desc}: {percentage:3.0f}%|{bar}| t={n:.3g}/{total:.3g} [{elapsed}<{remaining}]")

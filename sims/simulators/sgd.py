@@ -364,10 +364,11 @@ class _Run:
     recorded_steps: list
     minibatch_losses: list
     diverged: bool = False
+    reason: str = ""
 
 
 def _train(objective: SampledObjective, recorder: Recorder, initial: np.ndarray, lr: float, steps: int,
-           record_every: int, flow_time_per_step: float, untied: bool, seed: int) -> _Run:
+           record_every: int, flow_time_per_step: float, untied: bool, seed: int, bar=None) -> _Run:
     """The loop of `run_sgd`: step, record every `record_every` steps, roll back to the last finite W."""
     gen = objective.generator(int(seed))
     w = torch.as_tensor(initial, dtype=objective.dtype, device=objective.device).clone()
@@ -392,8 +393,12 @@ def _train(objective: SampledObjective, recorder: Recorder, initial: np.ndarray,
             finite = bool(torch.isfinite(w).all()) and (context is None or bool(torch.isfinite(context).all()))
             if not finite:
                 run.diverged = True
+                run.reason = (f"diverged between steps {last_good[0]} and {step} (flow time "
+                              f"{step * flow_time_per_step:.6g}): W became non-finite")
                 break
             last_good = (step, w.clone(), None if context is None else context.clone(), float(loss_sum), since_record)
+        if bar is not None:
+            bar.update(1)
         if record:
             recorder.measure(step * flow_time_per_step, w.double().cpu().numpy())
             run.recorded_steps.append(step)
@@ -415,7 +420,7 @@ def _train(objective: SampledObjective, recorder: Recorder, initial: np.ndarray,
 def run_sgd(stats: Cooccurrence, prediction: ClosedForm, initial: np.ndarray, lr: float, steps: int, *,
             batch: int = 4096, loss: str = "qwem", negatives: float = 1.0, psi="setting31",
             untied: bool = False, seed: int = 0, dtype: str = "float32", device: str = "auto",
-            record_every: int | None = None, sampler: str = "pairs") -> SimulationResult:
+            record_every: int | None = None, sampler: str = "pairs", progress: bool = False) -> SimulationResult:
     """Run minibatch SGD from `initial` for `steps` steps; times in flow units (module doc, incl. `sampler`)."""
     objective = build_objective(stats, sampler=sampler, batch=batch, loss=loss, negatives=negatives, psi=psi,
                                 dtype=dtype, device=device)
@@ -432,8 +437,16 @@ def run_sgd(stats: Cooccurrence, prediction: ClosedForm, initial: np.ndarray, lr
 
     flow_time_per_step = sgd_flow_time_per_step(lr, tied=not untied, mean_weight=objective.mean_weight)
     recorder = Recorder(prediction)
-    with thread_policy(objective.device, objective.size):
-        run = _train(objective, recorder, initial, lr, steps, record_every, flow_time_per_step, untied, seed)
+    from sims.progress import progress_bar
+
+    bar = progress_bar(steps, "sgd", progress, unit="step")
+    try:
+        with thread_policy(objective.device, objective.size):
+            run = _train(objective, recorder, initial, lr, steps, record_every, flow_time_per_step, untied, seed,
+                         bar)
+    finally:
+        if bar is not None:
+            bar.close()
     final_w = run.w.double().cpu().numpy()
     converged = (not run.diverged) and recorder.ranks[-1] == prediction.learned_modes
     extra = {
@@ -445,6 +458,8 @@ def run_sgd(stats: Cooccurrence, prediction: ClosedForm, initial: np.ndarray, lr
         "negative_pairs": objective.negative_count, "loss": loss, "psi": objective.psi_name,
         "untied": untied, "seed": int(seed), "dtype": dtype, "sampler": objective.name,
         "gram_gap": gram_gap(prediction, final_w),
+        "reason": run.reason if run.diverged else ("" if converged else
+                                                   f"not every learned mode is past half height after {steps} steps"),
     }
     if run.context is not None:
         extra["context_embeddings"] = run.context.double().cpu().numpy()

@@ -86,8 +86,8 @@ def check_imports_from(tree: Path) -> None:
             raise MutantError(f"python imports {path}, not the scratch copy in {tree}: mutants would not apply")
 
 
-def test_paths(mutant, tree: Path, everything: bool) -> list[str]:
-    paths = list(mutant.tests)
+def test_paths(mutant, tree: Path, everything: bool, override=None) -> list[str]:
+    paths = list(override or mutant.tests)
     if everything or not paths:
         return ["tests"]
     missing = [p for p in paths if not (tree / p).exists()]
@@ -97,10 +97,10 @@ def test_paths(mutant, tree: Path, everything: bool) -> list[str]:
     return paths
 
 
-def pytest_command(paths, ledger: Path, *extra) -> list[str]:
+def pytest_command(paths, ledger: Path, timeout: float = TEST_TIMEOUT_S) -> list[str]:
     return [sys.executable, "-m", "pytest", *paths, "-m", "claim or conjecture", "-x", "-p", "no:cacheprovider",
-            "--benchmark-skip", "-q", "-rfE", "--claims-json", str(ledger), "-o", f"timeout={TEST_TIMEOUT_S}",
-            "-o", "timeout_method=signal", *extra]
+            "--benchmark-skip", "-q", "-rfE", "--claims-json", str(ledger), "-o", f"timeout={timeout:g}",
+            "-o", "timeout_method=signal"]
 
 
 def first_failure(output: str) -> str | None:
@@ -121,17 +121,18 @@ def ledger_row(ledger: Path, nodeid: str) -> dict | None:
     return None
 
 
-def run_mutant(mutant, tree: Path, everything: bool, verbose: bool) -> dict:
+def run_mutant(mutant, tree: Path, everything: bool, verbose: bool, tests=None,
+               timeout: float = TEST_TIMEOUT_S) -> dict:
     result = {"id": mutant.id, "description": mutant.description, "file": mutant.file, "caught_by": None,
               "first_failure": None, "seconds": None, "note": ""}
-    paths = test_paths(mutant, tree, everything)
+    paths = test_paths(mutant, tree, everything, tests)
     original = apply(mutant, tree)
     start = time.perf_counter()
     try:
         with tempfile.TemporaryDirectory(prefix="w2v-mutant-") as folder:
             ledger = Path(folder) / "claims.json"
             try:
-                completed = subprocess.run(pytest_command(paths, ledger), cwd=tree, env=environment(tree),
+                completed = subprocess.run(pytest_command(paths, ledger, timeout), cwd=tree, env=environment(tree),
                                            text=True, capture_output=True, timeout=RUN_TIMEOUT_S)
             except subprocess.TimeoutExpired:
                 result["note"] = f"the run stalled past {RUN_TIMEOUT_S} s"
@@ -187,6 +188,9 @@ def main(argv=None) -> int:
     parser.add_argument("ids", nargs="*", help="mutant ids to run (default: all)")
     parser.add_argument("--list", action="store_true", help="list the mutants and exit")
     parser.add_argument("--all-tests", action="store_true", help="run all of tests/ for every mutant, not its `tests`")
+    parser.add_argument("--tests", nargs="+", metavar="PATH", help="test paths for every selected mutant")
+    parser.add_argument("--test-timeout", type=float, default=TEST_TIMEOUT_S, metavar="S",
+                        help=f"per-test time limit inside a mutant run (default {TEST_TIMEOUT_S} s)")
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     parser.add_argument("--keep", action="store_true", help="keep the scratch copy (its path is printed)")
     parser.add_argument("--verbose", action="store_true", help="print each pytest run's output")
@@ -214,7 +218,7 @@ def main(argv=None) -> int:
             (tree / mutant.file).write_text(apply(mutant, tree), encoding="utf-8")
         for mutant in selected:
             print(f"mutant {mutant.id}: {mutant.description} ...", flush=True)
-            result = run_mutant(mutant, tree, args.all_tests, args.verbose)
+            result = run_mutant(mutant, tree, args.all_tests, args.verbose, args.tests, args.test_timeout)
             results.append(result)
             print(f"  -> {result['caught_by'] or 'NOT CAUGHT'} in {result['seconds']} s"
                   f"{' (' + result['note'] + ')' if result['note'] else ''}", flush=True)

@@ -36,7 +36,10 @@ def summary(report) -> dict:
             "qr_initial_strengths": report.strengths, "limit_step_ratios": p.limit_step_ratios(),
         },
         "silent_alignment": report.alignment,
+        "step_times_reason": {name: missing_reason(report, name) for name in report.step_times
+                              if name != "predicted" and not np.all(np.isfinite(report.step_times[name]))},
         "simulations": {name: {"device": r.device, "converged": r.converged, "diverged": r.diverged,
+                               "reason": r.extra.get("reason", ""),
                                "final_overlap": float(r.overlap[-1]), "final_error": r.final_error,
                                "records": int(len(r.times))}
                         for name, r in report.results.items()},
@@ -99,13 +102,49 @@ def _claim_lines(report) -> list[str]:
     return lines
 
 
+def unstable(report, method: str) -> bool:
+    """Whether `method` (gd or sgd, which takes GD's flow step) ran above GD's stability limit."""
+    return method in ("gd", "sgd") and bool(report.parameters.get("gd_unstable"))
+
+
+def missing_cell(report, method: str) -> str:
+    """What a step-time cell shows for a mode `method` never reached: diverged, unstable (eta lam_1 = ...), never."""
+    result = report.results.get(method)
+    if result is not None and result.diverged:
+        return "diverged"
+    if unstable(report, method):
+        return f"unstable (ηλ₁ = {report.parameters['gd_lr_times_lambda1']:.3g})"
+    return "never"
+
+
+def missing_reason(report, method: str) -> str:
+    """summary.json's reason for the null step times of `method`."""
+    result = report.results.get(method)
+    reason = "" if result is None else result.extra.get("reason", "")
+    if result is not None and result.diverged:
+        return f"diverged: {reason}" if reason else "diverged"
+    if unstable(report, method):
+        return (f"unstable learning rate: eta lam_1 = {report.parameters['gd_lr_times_lambda1']:.3g}, eta above "
+                f"GD's stability limit {report.parameters['gd_stability_limit']:.3g}")
+    return "the mode did not reach half height within the run"
+
+
+def step_cell(report, method: str, value) -> str:
+    return missing_cell(report, method) if value is None or not np.isfinite(value) else f"{value:.4g}"
+
+
+def column_title(report, method: str) -> str:
+    return f"{method} (unstable)" if unstable(report, method) else method
+
+
 def _step_time_lines(report) -> list[str]:
     p, steps = report.prediction, report.step_times
     shown = [m for m in SIMULATORS if m in steps]
-    lines = ["| k | lam_k | predicted (QR) | " + " | ".join(shown) + " |", "|---|---|---|" + "---|" * len(shown)]
+    lines = ["| k | lam_k | predicted (QR) | " + " | ".join(column_title(report, m) for m in shown) + " |",
+             "|---|---|---|" + "---|" * len(shown)]
     for k in range(p.learned_modes):
-        row = [f"{k + 1}", f"{p.learned_eigenvalues[k]:.4g}", f"{steps['predicted'][k]:.4g}"]
-        lines.append("| " + " | ".join(row + [_fmt(steps[m][k]) for m in shown]) + " |")
+        row = [f"{k + 1}", f"{p.learned_eigenvalues[k]:.4g}", _fmt(steps['predicted'][k])]
+        lines.append("| " + " | ".join(row + [step_cell(report, m, steps[m][k]) for m in shown]) + " |")
     return lines
 
 
@@ -119,6 +158,7 @@ def markdown(report, command: str) -> str:
         "eigenvalues by value, half-height step times). Each claim is the registered claim of the same id that "
         "`tox` checks across generated problems (`w2v-theory claims -k ID`).", "",
         f"**{counts['pass']} claims held, {counts['fail']} failed, {counts['not applicable']} not applicable.**", "",
+        *[f"**Warning — {note}**\n" for note in report.notes if note.startswith("unstable learning rate")],
         "## Problem", "", *_problem_lines(report), "",
         "Reproduce:", "", "```bash", command, "```", "",
         "## Claims", "", *_claim_lines(report), "",

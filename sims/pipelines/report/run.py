@@ -90,11 +90,9 @@ def _phase(bar, timings: dict, name: str):
 
 
 def _progress(enabled: bool, total: int):
-    if not enabled:
-        return None
-    from tqdm import tqdm
+    from sims.progress import progress_bar
 
-    return tqdm(total=total, desc="report", unit="phase", leave=False)
+    return progress_bar(total, "report", enabled, unit="phase")
 
 
 def gd_plan(prediction: ClosedForm, case: FlowCase, lr: float | None) -> dict:
@@ -113,7 +111,8 @@ def gd_plan(prediction: ClosedForm, case: FlowCase, lr: float | None) -> dict:
                          f"{eta:.3g} (lam_1/lam_m = {lam[0] / lam[-1]:.3g}); use a larger --lr, a smaller --dim "
                          "or --methods ode")
     return {"lr": eta, "steps": steps, "t_end": steps * eta, "record_every": max(1, steps // GD_RECORDS),
-            "lr_times_lambda1": eta * float(prediction.learned_eigenvalues[0])}
+            "lr_times_lambda1": eta * float(prediction.learned_eigenvalues[0]),
+            "stability_limit": prediction.gd_stability_limit, "unstable": bool(eta >= prediction.gd_stability_limit)}
 
 
 def sgd_plan(prediction: ClosedForm, predicted: np.ndarray, eta: float, quick: bool) -> dict:
@@ -134,13 +133,14 @@ def sgd_plan(prediction: ClosedForm, predicted: np.ndarray, eta: float, quick: b
     return plan
 
 
-def _run_sgd(scenario: Scenario, prediction: ClosedForm, initial: np.ndarray, plan: dict, device: str):
+def _run_sgd(scenario: Scenario, prediction: ClosedForm, initial: np.ndarray, plan: dict, device: str,
+             progress: bool = False):
     """The two SGD phases (seeds seed and seed + 1), joined into one result in flow time."""
     from sims.simulators.sgd import run_sgd_phases
 
     return run_sgd_phases(scenario.stats, prediction, initial, plan["lr"], plan["steps"], plan["anneal_lr"],
                           plan["anneal_steps"], seed=scenario.seed, batch=plan["batch"], loss=plan["loss"],
-                          negatives=scenario.negatives, psi=plan["psi"], device=device)
+                          negatives=scenario.negatives, psi=plan["psi"], device=device, progress=progress)
 
 
 def _snapshots(case: FlowCase) -> list:
@@ -210,6 +210,12 @@ def run_report(scenario: Scenario, *, methods=SIMULATORS, lr: float | None = Non
         notes.append(f"GD runs to t = {gd['t_end']:.4g} (past the separated steps), not to the flow's horizon "
                      f"{case.t_end:.4g}: that would take more than {MAX_GD_STEPS} steps.")
     sgd = sgd_plan(prediction, case.predicted_steps, gd["lr"], quick) if "sgd" in simulators else None
+    if gd["unstable"] and ("gd" in simulators or "sgd" in simulators):
+        runs = [m.upper() for m in ("gd", "sgd") if m in simulators]
+        notes.append(f"unstable learning rate: eta = {gd['lr']:.4g} is above GD's stability limit "
+                     f"{prediction.gd_stability_limit:.4g} (eta lam_1 = {gd['lr_times_lambda1']:.3g}); "
+                     f"{' and '.join(runs)} cannot settle at the minimiser, and "
+                     f"{'their' if len(runs) > 1 else 'its'} claims are not applicable.")
     timings["predict_s"] = time.perf_counter() - start
     results = _simulate(scenario, prediction, initial, case, simulators, gd, sgd, device, progress, timings)
     snapshot_start = time.perf_counter()
@@ -236,10 +242,10 @@ def _simulate(scenario, prediction, initial, case, simulators, gd, sgd, device, 
 
             with _phase(bar, timings, "gd"):
                 results["gd"] = run_gd(prediction, initial, gd["lr"], gd["steps"], device=device, dtype="float64",
-                                       record_every=gd["record_every"])
+                                       record_every=gd["record_every"], progress=progress)
         if "sgd" in simulators:
             with _phase(bar, timings, "sgd"):
-                results["sgd"] = _run_sgd(scenario, prediction, initial, sgd, device)
+                results["sgd"] = _run_sgd(scenario, prediction, initial, sgd, device, progress)
     finally:
         if bar is not None:
             bar.close()
@@ -253,7 +259,8 @@ def _parameters(scenario, prediction, case, simulators, gd, sgd, device, quick) 
         "negatives": scenario.negatives, "methods": list(simulators), "device": device, "quick": quick,
         "t_end": case.t_end, "tau1": float(prediction.characteristic_times(scenario.init_scale)[0]),
         "gd_lr": gd["lr"], "gd_steps": gd["steps"], "gd_t_end": gd["t_end"],
-        "gd_lr_times_lambda1": gd["lr_times_lambda1"], "min_separation": MIN_SEPARATION,
+        "gd_lr_times_lambda1": gd["lr_times_lambda1"], "gd_stability_limit": gd["stability_limit"],
+        "gd_unstable": gd["unstable"], "min_separation": MIN_SEPARATION,
         "separation": case.separations.tolist(),
     }
     if sgd:

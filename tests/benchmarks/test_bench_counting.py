@@ -1,0 +1,106 @@
+"""Counting at scale and the top-k eigensolver: throughput, peak memory, and each solver candidate's time.
+
+The corpus is generated once per session (sims.data.synthetic_corpus: 50,000 Zipfian word types with
+planted topics) into a cache folder under the system temp dir. `w2v-theory count` runs in a subprocess,
+so its wall time is end to end (file -> .npz) and its peak resident memory is the children's maximum
+(resource.getrusage). The eigensolver targets are M* of the generated corpus's counts: a wide spectrum
+(negative eigenvalues ~10x the top positive ones), the hard case for iterative solvers.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sims.data.synthetic_corpus import write_synthetic_corpus
+
+VOCAB, WINDOW, WORKERS = 10_000, 16, 2
+SIZES = {"10M": 10_000_000, "100M": 100_000_000}
+CACHE = Path(tempfile.gettempdir()) / "w2v-theory-bench-corpora"
+
+
+@pytest.fixture(scope="session")
+def corpora() -> dict[str, Path]:
+    CACHE.mkdir(parents=True, exist_ok=True)
+    paths = {}
+    for name, tokens in SIZES.items():
+        path = CACHE / f"synthetic-{name}-seed0.txt"
+        if not path.is_file():
+            write_synthetic_corpus(path, tokens, seed=0)
+        paths[name] = path
+    return paths
+
+
+def _count_in_subprocess(corpus: Path, out: Path) -> dict:
+    """Run `w2v-theory count` as a child; wall seconds, and its (children's) peak RSS in bytes."""
+    command = [sys.executable, "-m", "sims.cli", "count", str(corpus), "--vocab", str(VOCAB), "--window",
+               str(WINDOW), "--workers", str(WORKERS), "--out", str(out), "--no-progress"]
+    start = time.perf_counter()
+    subprocess.run(command, check=True, capture_output=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    wall = time.perf_counter() - start
+    # ru_maxrss of RUSAGE_CHILDREN is the largest single descendant waited for (KiB on Linux).
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+    return {"seconds": wall, "peak_child_rss_bytes": peak}
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_count_end_to_end(benchmark, corpora, tmp_path, size):
+    """File -> .npz at V = 10,000, L = 16, two workers: tokens/s and peak memory of the counting process."""
+    from sims.data.counts_file import load_counts
+
+    out = tmp_path / "counts.npz"
+    runs = []
+    benchmark.pedantic(lambda: runs.append(_count_in_subprocess(corpora[size], out)), rounds=1, iterations=1)
+    stats = load_counts(out)
+    benchmark.extra_info.update(
+        tokens=stats.tokens, vocab=VOCAB, window=WINDOW, workers=WORKERS, seconds=runs[-1]["seconds"],
+        tokens_per_second=stats.tokens / runs[-1]["seconds"], peak_child_rss_gb=runs[-1]["peak_child_rss_bytes"] / 1e9,
+        corpus_bytes=corpora[size].stat().st_size)
+    assert stats.counts.shape == (VOCAB, VOCAB)
+
+
+@pytest.fixture(scope="session")
+def targets(corpora, tmp_path_factory) -> dict[int, np.ndarray]:
+    """M* of the 10M-token corpus's counts at V = 10,000, and its top-left 5,000 block's own M*."""
+    from sims.data.counting import count_corpus
+    from theory.target import cooccurrence, target_matrix
+
+    counts = count_corpus(corpora["10M"], VOCAB, WINDOW, workers=WORKERS)
+    out = {}
+    for size in (5_000, 10_000):
+        c = counts.counts[:size, :size].astype(np.float64)
+        out[size] = target_matrix(cooccurrence(c, unigram=counts.word_counts[:size].astype(np.float64)))
+    return out
+
+
+@pytest.mark.parametrize("method", ["lapack", "chebyshev", "eigsh", "lobpcg"])
+@pytest.mark.parametrize("size", [5_000, 10_000])
+def test_top201_eigenpairs(benchmark, targets, size, method):
+    """k = 201 largest by value of M*: time, worst residual and its bound, per candidate solver."""
+    from theory.topk import top_eigenpairs
+
+    results = []
+
+    def solve():
+        try:
+            results.append(top_eigenpairs(targets[size], 201, method=method))
+        except RuntimeError as exc:  # a solver that does not reach the bound is recorded, not hidden
+            results.append(str(exc))
+
+    benchmark.pedantic(solve, rounds=1, iterations=1)
+    last = results[-1]
+    if isinstance(last, str):
+        benchmark.extra_info.update(size=size, method=method, failed=last)
+    else:
+        benchmark.extra_info.update(size=size, method=method, seconds=last.seconds,
+                                    max_residual=float(last.residuals.max()), bound=last.bound,
+                                    norm=last.norm, top=float(last.eigenvalues[0]),
+                                    kth=float(last.eigenvalues[-1]))
