@@ -164,6 +164,7 @@ def test_failure_mid_write_leaves_out_unchanged(quick_run, tmp_path, monkeypatch
     out = tmp_path / "out"
     out.mkdir()
     (out / "report.md").write_text("earlier report")
+    (out / "summary.json").write_text("{}")  # an earlier report (replaced as a whole on success)
     monkeypatch.setattr(sims.pipelines.report.run, "run_report", lambda *a, **k: quick_run["report"])
 
     def crash(report, folder, svg=False):
@@ -174,7 +175,7 @@ def test_failure_mid_write_leaves_out_unchanged(quick_run, tmp_path, monkeypatch
     with pytest.raises(RuntimeError):
         main(["report", "--quick", "--out", str(out)])
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
-    assert sorted(p.name for p in out.iterdir()) == ["report.md"]
+    assert sorted(p.name for p in out.iterdir()) == ["report.md", "summary.json"]
     assert (out / "report.md").read_text() == "earlier report"
 
 

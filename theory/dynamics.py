@@ -1,6 +1,6 @@
 """Closed-form numerics of the learning dynamics (THEORY §2-§4) in plain NumPy, for simulators and claims.
 
-Every formula here is derived in theory/symbolic.py; the claim SYM-NUM (tests/test_symbolic.py)
+Every formula here is derived in theory/symbolic.py; the claim SYM-NUM (tests/claims/test_s1_derivation.py)
 checks that each one equals its lambdified SymPy expression, so this module can stay free of SymPy
 and every simulator imports it cheaply.
 """

@@ -76,8 +76,9 @@ TOLERANCES: dict[str, Tolerance] = {
                                          "~ 1e-10 and rounding eps_mach |L| / eps ~ 1e-11, relative to |grad| |D|; "
                                          "1e-6 leaves room for |L| >> |grad| (sums of V^2 log terms)"),
     "exact_count": Tolerance(0.0, "a count of discrete violations (steps out of order, modes never learned, effective-rank "
-                                  "jumps other than +1 between records): the theory predicts none and integer counts "
-                                  "carry no rounding, so no slack"),
+                                  "jumps other than +1 between records, entries of a SymPy identity that do not simplify "
+                                  "to 0, integer co-occurrence counts that differ): the theory predicts none and integer "
+                                  "counts carry no rounding, so no slack"),
     "plateau_midpoint": Tolerance(0.05, "midway between steps k and k+1 the arriving mode is still exponential, "
                                         "s^2 ~ (lam/2) e^-(S/2), S = lam_(k+1) (t_(k+1) - t_k) its separation, so "
                                         "E(t_mid) - E_k ~ -lam_(k+1)^2 e^-(S/2) (the departing mode is closer still); "

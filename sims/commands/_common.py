@@ -146,7 +146,7 @@ def rounding_floor(problem: Problem) -> float:
     return COOCCURRENCE_ROUNDING * problem.target.shape[0] * float(np.finfo(np.float64).eps)
 
 
-def learnable_prediction(problem: Problem, dim) -> "ClosedForm":
+def learnable_prediction(problem: Problem, dim):
     """closed_form(M*, d), refused (InputError) when no mode is learned: every command needs one."""
     from theory.predictions import closed_form
 

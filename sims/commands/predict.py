@@ -41,7 +41,7 @@ def run(args) -> int:
     # Everything that can fail is checked and computed before anything is written.
     problem = load_problem(args)
     scale = init_scale(args)
-    if args.out:
+    if args.out is not None:
         check_output_dir(args.out)
     prediction = learnable_prediction(problem, args.dim)
     init = "aligned" if args.seed is None else "random"
@@ -62,7 +62,7 @@ def run(args) -> int:
         "plateau_losses": prediction.plateau_losses(),
     }
     text = json_text(payload) if args.json else _table(payload)
-    if args.out:
+    if args.out is not None:
         with staged_output(args.out) as staging:
             np.save(staging / "embeddings.npy", prediction.embeddings)
     sys.stdout.write(text)

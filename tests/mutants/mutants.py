@@ -29,7 +29,7 @@ MUTANTS = (
         old='return cooccurrence(self.counts, unigram=self.word_counts, name="corpus co-occurrence counts")',
         new='return cooccurrence(self.counts, name="corpus co-occurrence counts")',
         description="real-text P_i taken as the row sums of P_ij, not the token frequencies THEORY §1 fixes",
-        tests=("tests/test_conventions.py", "tests/test_corpus.py", "tests/test_realtext.py"),
+        tests=("tests/test_conventions.py", "tests/test_corpus.py", "tests/claims/test_s5_realtext.py"),
     ),
     Mutant(
         id="unigram-ignored",
@@ -37,7 +37,7 @@ MUTANTS = (
         old="        p = p / p.sum()\n",
         new="        p = joint.sum(axis=1)\n",
         description="theory.target.cooccurrence ignores a given unigram and uses the row sums of P_ij",
-        tests=("tests/test_conventions.py", "tests/test_corpus.py", "tests/test_realtext.py"),
+        tests=("tests/test_conventions.py", "tests/test_corpus.py", "tests/claims/test_s5_realtext.py"),
     ),
     Mutant(
         id="analogy-no-exclusion",
@@ -45,7 +45,7 @@ MUTANTS = (
         old="        scores[rows, q[:, :3]] = -np.inf\n",
         new="",
         description="3CosAdd no longer excludes the three query words (THEORY §5 protocol)",
-        tests=("tests/test_conventions.py", "tests/test_realtext.py"),
+        tests=("tests/test_conventions.py", "tests/claims/test_s5_realtext.py"),
     ),
     Mutant(
         id="eigen-sort-by-magnitude",
@@ -62,7 +62,7 @@ MUTANTS = (
         new="    return 2.0 * time_to_fraction(eigenvalue, initial, 0.5)\n",
         description="the half-height step time (theory.dynamics.half_height_time, used by theory.predictions) "
                     "off by a factor 2",
-        tests=("tests/claims/test_s3_dynamics.py", "tests/claims/test_s2_exact.py", "tests/test_symbolic.py"),
+        tests=("tests/claims/test_s3_dynamics.py", "tests/claims/test_s2_exact.py", "tests/claims/test_s1_derivation.py"),
     ),
     Mutant(
         id="tau-x2",
@@ -70,7 +70,7 @@ MUTANTS = (
         old="        return np.log(eigenvalue / initial) / eigenvalue\n",
         new="        return 2.0 * np.log(eigenvalue / initial) / eigenvalue\n",
         description="the characteristic time tau_k = ln(lam_k / s_k^2(0)) / lam_k off by a factor 2",
-        tests=("tests/claims/test_s2_exact.py", "tests/claims/test_s3_dynamics.py", "tests/test_symbolic.py"),
+        tests=("tests/claims/test_s2_exact.py", "tests/claims/test_s3_dynamics.py", "tests/claims/test_s1_derivation.py"),
     ),
     Mutant(
         id="gd-step-missing-half",
@@ -78,7 +78,7 @@ MUTANTS = (
         old="        self.half_lr = 0.5 * float(lr)\n",
         new="        self.half_lr = float(lr)\n",
         description="GD's step W <- W - lr (WW^T - M*) W, missing its 1/2 (THEORY §4)",
-        tests=("tests/test_gd.py", "tests/claims/test_s4_discrete.py"),
+        tests=("tests/claims/test_s4_gd.py", "tests/claims/test_s4_discrete.py"),
     ),
     Mutant(
         id="sgd-flow-time-x2",
@@ -86,7 +86,7 @@ MUTANTS = (
         old="    return (2.0 if tied else 1.0) * float(mean_weight) * float(lr)\n",
         new="    return (4.0 if tied else 2.0) * float(mean_weight) * float(lr)\n",
         description="SGD's flow time per step (theory.dynamics.sgd_flow_time_per_step) off by a factor 2",
-        tests=("tests/test_sgd.py", "tests/claims/test_s4_discrete.py"),
+        tests=("tests/claims/test_s4_sgd.py", "tests/claims/test_s4_discrete.py"),
     ),
     Mutant(
         id="plateau-lambda-not-squared",

@@ -20,13 +20,12 @@ def test_mutant_ids_are_unique_and_described():
 
 @pytest.mark.parametrize("mutant", MUTANTS, ids=lambda m: m.id)
 def test_mutant_applies_exactly_once(mutant):
+    """(A mutant's `tests` may go stale as test files move: the runner then runs all of tests/, with a note.)"""
     path = run.ROOT / mutant.file
     assert path.is_file(), f"mutant {mutant.id}: no file {mutant.file}"
     found = path.read_text(encoding="utf-8").count(mutant.old)
     assert found == 1, (f"mutant {mutant.id}: its `old` text occurs {found} times in {mutant.file}; the code moved: "
                         "update tests/mutants/mutants.py")
-    missing = [p for p in mutant.tests if not (run.ROOT / p).exists()]
-    assert not missing, f"mutant {mutant.id}: test paths {missing} do not exist"
 
 
 def test_apply_refuses_text_not_found_exactly_once(tmp_path):

@@ -6,6 +6,8 @@ rounding enters: such a measurement counts the identities that do not simplify t
 solve_ivp, expm and brentq) are compared relative to their scale (tolerances `identity`, `mode_ode`).
 The case-independent SymPy identities of a claim are checked once per process (functools.cache): the
 derivation chain is itself cached, so re-deriving them for every example would test nothing new.
+SymPy (and theory.symbolic) is imported inside the measurements, so loading the registry (the report, the
+CLI) does not import it.
 """
 
 from __future__ import annotations
@@ -13,15 +15,12 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
+from fractions import Fraction
+
 import numpy as np
-import scipy.linalg
-import scipy.optimize
-import sympy as sp
-from scipy.integrate import solve_ivp
 
 from sims.claims.registry import Hypothesis, Measurement, register, require
-from theory import dynamics, symbolic
-from theory.symbolic import eta, f, g, lam, s, t, u, u0, x
+from theory import dynamics
 
 __all__ = ["GdMapCase", "LinearCase", "LogisticCase", "ModeNumericsCase", "PairLossCase", "RationalCase",
            "SquareCompletionCase"]
@@ -31,6 +30,8 @@ __all__ = ["GdMapCase", "LinearCase", "LogisticCase", "ModeNumericsCase", "PairL
 
 def nonzero_entries(expr) -> int:
     """How many entries of a scalar or explicit matrix do not simplify to exactly 0 (never a string comparison)."""
+    import sympy as sp
+
     items = expr if isinstance(expr, sp.MatrixBase) else [expr]
     return sum(1 for item in items if sp.simplify(item) != 0)
 
@@ -40,16 +41,20 @@ def exact(residual, what: str, *, predicted=None, measured=None) -> Measurement:
     return Measurement(float(nonzero_entries(residual)), predicted, measured, what=what, tolerance="exact_count")
 
 
-def rationals(rng, shape, low=1, high=9) -> sp.Matrix:
+def rationals(rng, shape, low=1, high=9):
     """Exact random positive rationals, so identities are checked with no rounding at all."""
+    import sympy as sp
+
     return sp.Matrix(*shape, lambda i, j: sp.Rational(int(rng.integers(low, high)), int(rng.integers(1, 7))))
 
 
-def signed_rationals(rng, shape) -> sp.Matrix:
+def signed_rationals(rng, shape):
+    import sympy as sp
+
     return sp.Matrix(*shape, lambda i, j: sp.Rational(int(rng.integers(-9, 10)), int(rng.integers(1, 7))))
 
 
-def symmetric(matrix: sp.Matrix) -> sp.Matrix:
+def symmetric(matrix):
     return (matrix + matrix.T) / 2
 
 
@@ -71,6 +76,8 @@ def flow(w, m):
 
 def explicit_qwem(w, joint, unigram, psi_pos, psi_neg):
     """The QWEM loss of THEORY §1 on explicit matrices, with its own G and M* (independent of theory.symbolic)."""
+    import sympy as sp
+
     independent = unigram * unigram.T
     positive = psi_pos.multiply_elementwise(joint)
     negative = psi_neg.multiply_elementwise(independent)
@@ -120,6 +127,11 @@ UNIT_SIGN = Hypothesis("a positive (+1) or negative (-1) pair", _unit_sign)
           source="THEORY §1 (QWEM as the Taylor expansion of SGNS)", tolerance="exact_count", section=1,
           hypotheses=(UNIT_SIGN,))
 def qwem_is_sgns_taylor(case: PairLossCase) -> list:
+    import sympy as sp
+
+    from theory import symbolic
+    from theory.symbolic import x
+
     sign = case.sign
     pair_loss = sp.log(1 + sp.exp(-sign * x))
     # Coefficients from derivatives at 0 (not `series`, which theory.symbolic uses).
@@ -150,6 +162,8 @@ def qwem_is_sgns_taylor(case: PairLossCase) -> list:
                     "-1/4 sum_ij G_ij M*_ij^2, exactly",
           source="Proposition 2", tolerance="exact_count", section=2)
 def weighted_square_completion_exact(case: RationalCase) -> list:
+    from theory import symbolic
+
     rng, size = case.rng(), 3
     joint, unigram = symmetric(rationals(rng, (size, size))), rationals(rng, (size, 1))
     psi_pos, psi_neg = symmetric(rationals(rng, (size, size))), symmetric(rationals(rng, (size, size)))
@@ -178,14 +192,14 @@ class SquareCompletionCase:
     """A seed for random rationals and the constant weight g of Setting 3.1 (an exact positive rational)."""
 
     seed: int
-    g: sp.Rational = sp.Rational(7, 2)
+    g: str = "7/2"  # an exact rational, as SymPy's Rational parses it
 
     def __repr__(self) -> str:
         return f"SquareCompletionCase(seed={self.seed}, g={self.g})"
 
 
 def _positive_g(case) -> str | None:
-    return None if case.g > 0 else f"g = {case.g} must be positive"
+    return None if Fraction(case.g) > 0 else f"g = {case.g} must be positive"
 
 
 POSITIVE_G = Hypothesis("a positive constant G_ij = g", _positive_g)
@@ -197,6 +211,11 @@ POSITIVE_G = Hypothesis("a positive constant G_ij = g", _positive_g)
           source="Theorem 1 (square completion iff G constant)", tolerance="exact_count", section=2,
           hypotheses=(POSITIVE_G,))
 def square_completion_exact(case: SquareCompletionCase) -> list:
+    import sympy as sp
+
+    from theory import symbolic
+    from theory.symbolic import g
+
     problem = symbolic.qwem_problem(2)
     weight = (problem.psi_pos.multiply_elementwise(problem.joint)
               + problem.psi_neg.multiply_elementwise(problem.unigram * problem.unigram.T)
@@ -204,7 +223,7 @@ def square_completion_exact(case: SquareCompletionCase) -> list:
     out = [exact(weight - g * sp.ones(2, 2), "G under the derived condition = g (V = 2, symbolic)",
                  predicted=g * sp.ones(2, 2), measured=weight)]
 
-    rng, size, g_value = np.random.default_rng(case.seed), 3, case.g
+    rng, size, g_value = np.random.default_rng(case.seed), 3, sp.Rational(case.g)
     joint, unigram = symmetric(rationals(rng, (size, size))), rationals(rng, (size, 1))
     psi_pos = symmetric(rationals(rng, (size, size)))
     # Setting 3.1 weights chosen here, independently: Psi-_ij P_i P_j = g - Psi+_ij P_ij.
@@ -242,6 +261,10 @@ def square_completion_exact(case: SquareCompletionCase) -> list:
                  "form -1/2 [(WW^T - M*) WW^T + WW^T (WW^T - M*)], exactly",
           source="THEORY §2 gradient-flow convention", tolerance="exact_count", section=2)
 def gradient_flow_exact(case: RationalCase) -> list:
+    import sympy as sp
+
+    from theory import symbolic
+
     rng, size, dim, weight_scale = case.rng(), 3, 2, sp.Rational(5, 2)
     joint, unigram = symmetric(rationals(rng, (size, size))), rationals(rng, (size, 1))
     psi_pos = symmetric(rationals(rng, (size, size)))
@@ -289,6 +312,11 @@ GROWING_MODE = Hypothesis("lam > 0 and 0 < u0 < lam / 10", _below_tenth)
 @functools.cache
 def _logistic_identities() -> tuple:
     """Lemma 3.1's derived expressions, by substitution (case-independent: checked once per process)."""
+    import sympy as sp
+
+    from theory import symbolic
+    from theory.symbolic import lam, t, u, u0
+
     solution = symbolic.mode_solution()
     height = lam / (2 - u0 / lam)
     tau = sp.log(lam / u0) / lam
@@ -317,6 +345,11 @@ def _logistic_identities() -> tuple:
 
 @functools.cache
 def _lambdified_logistic() -> tuple:
+    import sympy as sp
+
+    from theory import symbolic
+    from theory.symbolic import lam, t, u, u0
+
     return (sp.lambdify((u, lam), symbolic.mode_ode(), "numpy"),
             sp.lambdify((t, lam, u0), symbolic.mode_solution(), "numpy"),
             sp.lambdify(lam, symbolic.rise_time_10_90(), "numpy"))
@@ -329,6 +362,9 @@ def _lambdified_logistic() -> tuple:
           source="Lemma 3.1 (aligned init, logistic solution and its times)", tolerance="identity", section=2,
           hypotheses=(GROWING_MODE,))
 def aligned_modes_are_logistic(case: LogisticCase) -> list:
+    import scipy.optimize
+    from scipy.integrate import solve_ivp
+
     out = list(_logistic_identities())
     ode, trajectory, rise = _lambdified_logistic()
     rng = np.random.default_rng(case.seed)
@@ -404,6 +440,11 @@ MODE_DOMAIN = Hypothesis("0 < u0 < lam/2, 0 < f < 1, 0 <= lam t <= 60", _in_doma
 @functools.cache
 def _lambdified_mode_numerics() -> dict:
     """The derived Lemma 3.1 expressions, lambdified once (what theory.dynamics must reproduce)."""
+    import sympy as sp
+
+    from theory import symbolic
+    from theory.symbolic import f, lam, t, u0
+
     return {"step_time": sp.lambdify((lam, u0), symbolic.step_time(), "numpy"),
             "characteristic_time": sp.lambdify((lam, u0), symbolic.characteristic_time(), "numpy"),
             "mode_solution": sp.lambdify((t, lam, u0), symbolic.mode_solution(), "numpy"),
@@ -452,6 +493,11 @@ class LinearCase:
 
 @functools.cache
 def _linear_identities() -> tuple:
+    import sympy as sp
+
+    from theory import symbolic
+    from theory.symbolic import lam, t, u0
+
     target = sp.Matrix([[1, 2], [2, -1]])
     start = sp.Matrix([[sp.Rational(1, 3)], [-2]])
     propagator = (t * target / 2).exp()  # SymPy's own Matrix.exp on a numeric M
@@ -469,6 +515,12 @@ def _linear_identities() -> tuple:
                       "derived early growth u0 e^(lam t) is the first-order term in u0 of the logistic",
           source="THEORY §3 (early linear regime)", tolerance="identity", section=3)
 def linear_regime(case: LinearCase) -> list:
+    import scipy.linalg
+    import sympy as sp
+
+    from theory import symbolic
+    from theory.symbolic import t
+
     out = list(_linear_identities())
     derived = symbolic.linear_solution().subs({sp.Symbol("a", real=True): case.slope,
                                                sp.Symbol("l_0", real=True): case.l0,
@@ -519,6 +571,11 @@ GD_MAP_PERTURBATION, GD_MAP_ITERATIONS = 1e-3, 3000
 
 @functools.cache
 def _gd_map_identities() -> tuple:
+    import sympy as sp
+
+    from theory import symbolic
+    from theory.symbolic import eta, lam, s
+
     own_map = s + eta * s * (lam - s ** 2) / 2
     bound = symbolic.gd_stability_bound()
     multiplier = sp.diff(own_map, s).subs(s, sp.sqrt(lam))
@@ -540,6 +597,11 @@ def _gd_map_identities() -> tuple:
           source="THEORY §4 (full-batch GD; stability eta lam < 2)", tolerance="identity", section=4,
           hypotheses=(POSITIVE_STEP,))
 def gd_mode_map(case: GdMapCase) -> list:
+    import sympy as sp
+
+    from theory import symbolic
+    from theory.symbolic import eta, lam, s
+
     out = list(_gd_map_identities())
     rng = np.random.default_rng(case.seed)
     size, dim, learning_rate = 5, 2, case.learning_rate
