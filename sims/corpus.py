@@ -13,6 +13,7 @@ would be zero, and M* undefined there) is skipped in favour of the next most fre
 from __future__ import annotations
 
 import collections
+import dataclasses
 import hashlib
 import os
 import re
@@ -26,7 +27,7 @@ from theory.target import Cooccurrence, cooccurrence
 from theory.validation import InputError
 
 # Bump when the counting convention changes, so stale cache files are never reused.
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 TOKEN_PATTERN = re.compile(r"[a-z]+")
 DEFAULT_CORPUS_NAME = "lee_background.cor"
 MAX_VOCABULARY_PASSES = 20
@@ -132,24 +133,36 @@ def _cache_key(digest: str, vocab: int, window: int) -> str:
     return hashlib.sha256(f"{digest}|V={vocab}|L={window}|format={CACHE_FORMAT}".encode()).hexdigest()[:32]
 
 
-def _load_cached(path: Path, source: str, window: int) -> CorpusStatistics | None:
+def cache_path(digest: str, vocab: int, window: int, folder: Path | None = None) -> tuple[Path, str]:
+    """The cache file of a corpus's counts (by the sha256 of its bytes, V and L) and the key it must hold."""
+    key = _cache_key(digest, vocab, window)
+    return (folder or cache_dir()) / f"cooc-{key}.npz", key
+
+
+def load_cached(path: Path, key: str, source: str, vocab: int, window: int) -> CorpusStatistics | None:
+    """A cache file in `w2v-theory count`'s format (sims.data.counts_file), fully validated, holding `key`
+    and exactly V words at window L with no documents dropped; None (recount) on any defect or mismatch."""
+    from sims.data.counts_file import load_counts
+
     try:
-        with np.load(path, allow_pickle=False) as data:
-            return CorpusStatistics(
-                counts=data["counts"], vocab=[str(w) for w in data["vocab"]], word_counts=data["word_counts"],
-                tokens=int(data["tokens"]), kept_tokens=int(data["kept_tokens"]),
-                documents=int(data["documents"]), window=window, source=source, seconds=0.0, cached=True)
-    except (OSError, ValueError, KeyError):
-        # A corrupt or foreign cache file is recomputed, never trusted.
+        hit = load_counts(path, key=key)
+    except InputError:
+        # A corrupt, foreign or stale cache file is recomputed, never trusted.
         return None
+    if hit.counts.shape != (vocab, vocab) or hit.window != window or np.any(hit.counts.sum(axis=1) <= 0):
+        return None
+    return dataclasses.replace(hit, source=source, cached=True)
 
 
-def _store(path: Path, stats: CorpusStatistics) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + f".tmp{os.getpid()}.npz")
-    np.savez(tmp, counts=stats.counts, vocab=np.array(stats.vocab, dtype=str), word_counts=stats.word_counts,
-             tokens=stats.tokens, kept_tokens=stats.kept_tokens, documents=stats.documents)
-    os.replace(tmp, path)  # atomic: concurrent runs never see a half-written file
+def store_cached(path: Path, key: str, stats) -> None:
+    """Write counts (CorpusStatistics or sims.data.counting.CorpusCounts) to the cache, atomically
+    (sims.data.counts_file.save_counts); an unwritable cache only costs a recount next time."""
+    from sims.data.counts_file import save_counts
+
+    try:
+        save_counts(path, stats, key=key)
+    except (OSError, InputError):
+        pass
 
 
 def _integer(value, minimum: int, name: str) -> int:
@@ -172,10 +185,10 @@ def corpus_statistics(corpus: str | Path | None = None, vocab: int = 2000, windo
     if not raw.strip():
         raise InputError(f"corpus {str(path)!r} is empty")
     digest = hashlib.sha256(raw.encode("utf-8")).hexdigest()
-    cache_path = (cache_folder or cache_dir()) / f"cooc-{_cache_key(digest, vocab, window)}.npz"
-    if cache and cache_path.is_file():
-        hit = _load_cached(cache_path, str(path), window)
-        if hit is not None and hit.counts.shape == (vocab, vocab):
+    path_in_cache, key = cache_path(digest, vocab, window, cache_folder)
+    if cache and path_in_cache.is_file():
+        hit = load_cached(path_in_cache, key, str(path), vocab, window)
+        if hit is not None:
             return hit
     documents = tokenize(raw)
     ranked, total = rank_words(documents)
@@ -203,10 +216,7 @@ def corpus_statistics(corpus: str | Path | None = None, vocab: int = 2000, windo
                              kept_tokens=len(ids), documents=sum(1 for d in documents if d), window=window,
                              source=str(path), seconds=time.perf_counter() - start, cached=False)
     if cache:
-        try:
-            _store(cache_path, stats)
-        except OSError:
-            pass  # an unwritable cache only costs a recount next time
+        store_cached(path_in_cache, key, stats)
     return stats
 
 

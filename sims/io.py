@@ -119,6 +119,20 @@ def check_output_dir(out, replace_marker: str | None = None) -> Path:
     return out
 
 
+def check_output_file(path, suffix: str | None = None) -> Path:
+    """Fail early if `path` cannot become a file we write (e.g. count's FILE.npz): the suffix, not a folder,
+    and its folder creatable and writable (tried, as check_output_dir does)."""
+    if path is None or str(path).strip() == "":
+        raise InputError("output file must not be empty")
+    path = Path(os.path.normpath(path))
+    if suffix is not None and path.suffix != suffix:
+        raise InputError(f"output file {one_line(repr(str(path)))} must end in {suffix}")
+    if _exists(path) and path.is_dir():
+        raise InputError(f"output file {one_line(repr(str(path)))} is a folder")
+    check_output_dir(path.parent if str(path.parent) else Path("."))
+    return path
+
+
 def _created_parents(folder: Path) -> list[Path]:
     """The ancestors of `folder` that do not exist yet, innermost first (removed again on failure)."""
     return [p for p in [folder, *folder.parents] if not p.exists()]

@@ -387,3 +387,17 @@ def test_progress_lines_reach_a_log(monkeypatch):
     lines = stream.getvalue().splitlines()
     assert lines and all("demo" in line and "\r" not in line for line in lines)
     assert progress.progress_bar(10, "demo", False) is None
+
+
+def test_12_corpus_with_nothing_to_learn_is_refused_up_front(capsys, inputs, monkeypatch):
+    """Found while hardening: a corpus whose M* has no positive eigenvalue among the top d crashed the study
+    (IndexError) after the synthetic part; it is now refused before any work."""
+    monkeypatch.setenv("W2V_THEORY_CACHE", str(inputs / "cache"))
+    monkeypatch.setattr(sims.pipelines.report.run, "run_report",
+                        lambda *a, **k: pytest.fail("the synthetic part ran before the corpus was checked"))
+    (inputs / "c.txt").write_text("the cat sat on the mat\nthe dog sat on the log\n")
+    before = listing(inputs)
+    code, out, err = run(capsys, "report", "--quick", "--methods", "ode", "--corpus", "c.txt", "--vocab", "5",
+                         "--dim", "2", "--out", "r")
+    assert code == 2 and len(err.splitlines()) == 1 and "no positive eigenvalue" in err, err
+    assert [p for p in listing(inputs) if not p.startswith("cache")] == before

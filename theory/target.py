@@ -130,3 +130,20 @@ def pmi(stats: Cooccurrence) -> np.ndarray:
 def ppmi(stats: Cooccurrence) -> np.ndarray:
     """Positive PMI, max(PMI, 0) (zero where the pair never co-occurs)."""
     return np.maximum(pmi(stats), 0.0)
+
+
+# The paper's PMI baseline (arXiv 2502.09863, its PMI row): ln(P_ij / (P_i P_j) + PAPER_PMI_EPSILON), which is
+# finite everywhere but ln(1e-25) = -57.6 where P_ij = 0, so unseen pairs dominate its spectrum.
+PAPER_PMI_EPSILON = 1e-25
+
+
+def pmi_zero_filled(stats: Cooccurrence) -> np.ndarray:
+    """PMI with 0 (independence, no evidence of association) where P_ij = 0: the suite's PMI baseline."""
+    matrix = pmi(stats)
+    matrix[~np.isfinite(matrix)] = 0.0
+    return matrix
+
+
+def pmi_paper(stats: Cooccurrence, epsilon: float = PAPER_PMI_EPSILON) -> np.ndarray:
+    """The paper's PMI baseline, ln(P_ij / (P_i P_j) + epsilon): hugely negative (ln epsilon) where P_ij = 0."""
+    return np.log(stats.joint / stats.independent + epsilon)

@@ -162,9 +162,16 @@ def _check_corpus(args) -> None:
             if exc.start < len(head) - 4:  # not just a character cut at the end of the sample
                 raise InputError(f"--corpus {one_line(repr(args.corpus))} is not UTF-8 text (invalid byte at "
                                  f"{exc.start})") from None
+    from sims.commands._common import COOCCURRENCE_ROUNDING
     from sims.corpus import corpus_statistics
+    from theory.predictions import closed_form
+    from theory.target import target_matrix
+    from theory.validation import check_learnable
 
-    corpus_statistics(args.corpus if args.corpus else None, vocab, args.window)
+    stats = corpus_statistics(args.corpus if args.corpus else None, vocab, args.window).cooccurrence()
+    # The study's M* must have a mode to learn among its top d (its eigensolve is cached for the study).
+    check_learnable(closed_form(target_matrix(stats), dim), "the corpus's M*",
+                    COOCCURRENCE_ROUNDING * vocab * float(np.finfo(np.float64).eps))
 
 
 def run(args) -> int:

@@ -2,7 +2,8 @@
 
 Keys (np.savez, no pickles): format (int), counts (V x V int64, symmetric, >= 0), vocab (V unicode
 strings, most frequent first), word_counts (V int64), tokens, kept_tokens, documents, window,
-min_document_tokens (ints) and source (a string).
+min_document_tokens (ints) and source (a string); a cache file (sims.corpus, the real-text study's stages)
+adds cache_key (a string), which load_counts(path, key=...) requires to match.
 """
 
 from __future__ import annotations
@@ -21,18 +22,20 @@ SCALARS = ("tokens", "kept_tokens", "documents", "window", "min_document_tokens"
 KEYS = ("format", "counts", "vocab", "word_counts", "source") + SCALARS
 
 
-def save_counts(path, counts) -> Path:
-    """Write a sims.data.counting.CorpusCounts to `path` (.npz) atomically: a partial file never appears."""
+def save_counts(path, counts, *, key: str | None = None) -> Path:
+    """Write a sims.data.counting.CorpusCounts (or anything with its fields; float counts must be exact
+    integers) to `path` (.npz) atomically: a partial file never appears. `key` is stored as cache_key."""
     path = Path(path)
     if path.suffix != ".npz":
         raise InputError(f"counts file {str(path)!r} must end in .npz")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}.npz")
     try:
+        extra = {} if key is None else {"cache_key": np.array(str(key))}
         np.savez(tmp, format=np.int64(FORMAT), counts=np.ascontiguousarray(counts.counts, dtype=np.int64),
                  vocab=np.array(counts.vocab, dtype=np.str_), word_counts=np.asarray(counts.word_counts, np.int64),
                  source=np.array(str(counts.source)),
-                 **{name: np.int64(getattr(counts, name)) for name in SCALARS})
+                 **{name: np.int64(getattr(counts, name, 0)) for name in SCALARS}, **extra)
         os.replace(tmp, path)
     finally:
         if tmp.exists():
@@ -40,8 +43,10 @@ def save_counts(path, counts) -> Path:
     return path
 
 
-def load_counts(path) -> CorpusStatistics:
+def load_counts(path, *, key: str | None = None) -> CorpusStatistics:
     """Read and validate a counts file; any defect is a one-line InputError.
+
+    With `key`, the file must also hold cache_key == key (a cache file of exactly these inputs).
 
     Returns sims.corpus.CorpusStatistics, whose counts and word_counts are float64 (exact integers
     converted from the file's int64), so downstream code sees what corpus_statistics gives it.
@@ -51,10 +56,14 @@ def load_counts(path) -> CorpusStatistics:
         raise InputError(f"counts file {str(path)!r} does not exist")
     try:
         with np.load(path, allow_pickle=False) as data:
-            missing = [key for key in KEYS if key not in data.files]
+            missing = [name for name in KEYS if name not in data.files]
             if missing:
                 raise InputError(f"counts file {str(path)!r} lacks {', '.join(missing)}")
-            arrays = {key: data[key] for key in KEYS}
+            arrays = {name: data[name] for name in KEYS}
+            if key is not None:
+                stored = str(data["cache_key"]) if "cache_key" in data.files else None
+                if stored != key:
+                    raise InputError(f"counts file {str(path)!r} is not the cache entry for key {key}")
     except InputError:
         raise
     except (zipfile.BadZipFile, EOFError, ValueError, OSError, KeyError) as exc:

@@ -88,8 +88,8 @@ def _draw_panel(ax, result, index, norm, cmap, data):
     xe = cell_edges(result.x, xp.scale)
     two = len(spec.parameters) == 2
     ye = cell_edges(result.y, spec.parameters[1].scale) if two else np.array([0.0, 1.0])
-    mesh = ax.pcolormesh(xe, ye, np.ma.masked_invalid(data[index]), norm=norm, cmap=cmap, shading="flat")
-    cmap.set_bad("0.85")
+    mesh = ax.pcolormesh(xe, ye, np.ma.masked_invalid(data[index]), norm=norm, cmap=cmap.with_extremes(bad="0.85"),
+                         shading="flat")
     xc, yc = np.meshgrid(result.x, result.y if two else [0.5])
     status = result.status_per_cell()[index]
     ax.scatter(xc[status == "fail"], yc[status == "fail"], **FAIL_MARK)

@@ -49,7 +49,7 @@ register_map(MapSpec(
 
 register_map(MapSpec(
     "sgd-subspace", "SGD-SUBSPACE", "SGD's final overlap with M*'s top eigenspace over (batch, V)",
-    (Parameter("batch", "batch B (positive pairs, or entries, per step)", (1024, 4096, 16384, 65536), "log",
+    (Parameter("batch", "batch B (positive pairs, or entries, per step)", (1024, 4096, 16384), "log",
                integer=True, minimum=1, maximum=10 ** 7),
      Parameter("size", "vocabulary V", (100, 200, 500, 1000), "log", integer=True, minimum=8, maximum=5000)),
     P.sgd_case, classify=P.sgd_class, panel=Panel("sampler", "sampler", ("pairs", "entries")),

@@ -1,52 +1,80 @@
-"""The real-text study (THEORY §5): corpus -> M* -> six embeddings compared on analogies, WordSim, subspaces.
+"""The real-text study (THEORY §5): corpus -> M* -> up to seven embeddings compared on nine benchmarks.
 
-Its figures are drawn by sims.pipelines.realtext.figures, its report section by .markdown.
+Its figures are drawn by sims.pipelines.realtext.figures, its report section by .markdown, its stages
+cached by .stages; `w2v-theory realtext` (sims/commands/realtext.py) and `report --corpus` run it.
 
-Rows compared (all with the same vocabulary, window and dimension d):
-  pca_mstar  closed form: W = V_d Λ_d^{1/2} of M* (Theorem 1; Ψ⁺ = Ψ⁻, k = 1).
-  pca_ppmi   the same construction applied to PPMI = max(PMI, 0).
-  pca_pmi    the same construction applied to PMI, with the convention PMI_ij = 0 (independence)
-             where P_ij = 0: log 0 = -inf has no spectrum, and 0 is what a pair with no evidence
-             of association gets. (Clipping at a finite floor instead would be another choice.)
-  qwem       QWEM trained from small random init under Setting 3.1 (Ψ = 1/(P_ij + P_iP_j)) by
-             entry-sampled SGD (sims.simulators.sgd.run_sgd, sampler="entries") at every V: word2vec's pair
-             sampler weights rare pairs by up to 1/P_min² on Zipfian text, and its noise swamps the
-             gradient above a few hundred words (see SGD_SAMPLER); trainer="gd" instead uses
-             full-batch GD on the exact expected loss (sims.simulators.gd.run_gd, loss="qwem").
-  sgns       the true logistic SGNS loss (tied), same weights, init and trainer as qwem (run_gd's
-             loss="sgns" for trainer="gd").
-  word2vec   gensim's Word2Vec: skip-gram (sg=1), negative=1, window L (gensim's random window
-             shrink gives the L+1-δ weights), vector_size d, workers=1, seeded; fed the same
-             OOV-filtered documents, with sample=0 and ns_exponent=1 so that its positives and
-             negatives come from the P_ij and P_i P_j the theory uses. gensim has no tied weights:
-             its centre (wv) and context (syn1neg) matrices are separate; we evaluate wv.
+Rows (`models`, all with the same vocabulary, window and dimension d):
+  pca_mstar      closed form: W = V_d Λ_d^{1/2} of M* (Theorem 1; Ψ⁺ = Ψ⁻, k = 1).
+  pca_ppmi       the same construction applied to PPMI = max(PMI, 0).
+  pca_pmi        the suite's PMI baseline: PMI with 0 (independence) where P_ij = 0
+                 (theory.target.pmi_zero_filled). Not the paper's: it is a stronger baseline.
+  pca_pmi_paper  the paper's PMI baseline, ln(P_ij / (P_i P_j) + 1e-25) (theory.target.pmi_paper): -57.6
+                 wherever a pair was never seen, so on a small corpus its top eigenvectors mostly describe
+                 which pairs are unseen.
+  qwem           QWEM trained from small random init under Setting 3.1 (Ψ = 1/(P_ij + P_iP_j)) by
+                 entry-sampled SGD (sims.simulators.sgd.run_sgd, sampler="entries") at every V: word2vec's pair
+                 sampler weights rare pairs by up to 1/P_min² on Zipfian text, and its noise swamps the
+                 gradient above a few hundred words (see SGD_SAMPLER); trainer="gd" instead uses
+                 full-batch GD on the exact expected loss (sims.simulators.gd.run_gd, loss="qwem").
+  sgns           the true logistic SGNS loss (tied), same weights, init and trainer as qwem (run_gd's
+                 loss="sgns" for trainer="gd").
+  word2vec       gensim's Word2Vec: skip-gram (sg=1), negative=1, window L (gensim's random window
+                 shrink gives the L+1-δ weights), vector_size d, workers=1, seeded; fed the same
+                 OOV-filtered documents, with sample=0 and ns_exponent=1 so that its positives and
+                 negatives come from the P_ij and P_i P_j the theory uses. gensim has no tied weights:
+                 its centre (wv) and context (syn1neg) matrices are separate; we evaluate wv. Needs the
+                 corpus text (not available from a counts file alone).
+
+Besides the table, two sweeps: every row's scores against corpus size (prefixes of the corpus, SIZES,
+each recounted with its own top-V vocabulary), and rank as early stopping (THEORY §7): the closed form
+truncated at rank k = 1..d next to trained QWEM at the records where its effective rank is k.
 """
 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import sys
+import tempfile
 import time
 import zlib
 from pathlib import Path
 
 import numpy as np
 
-from sims.corpus import CorpusStatistics, corpus_statistics, in_vocabulary_documents
-from sims.data.evaluation import analogy_accuracy, load_analogies, load_wordsim, wordsim_spearman
+from sims.corpus import CorpusStatistics
+from sims.data.evaluation import EVALUATION_SETS, SETS_BY_NAME, load_sets, score_all, score_set
 from sims.pipelines.realtext.figures import write_figures
 from sims.pipelines.realtext.markdown import markdown_section
+from sims.pipelines.realtext.stages import StageCache, file_digest, stage_key
 from sims.simulators.trajectory import SimulationResult
 from theory.dynamics import default_init_scale, left_singular_basis, sgd_flow_time_per_step, subspace_overlap
 from theory.predictions import ClosedForm, closed_form, random_init
-from theory.target import Cooccurrence, pmi, ppmi, setting31_weights, target_matrix
+from theory.spectrum import Spectrum
+from theory.target import Cooccurrence, pmi_paper, pmi_zero_filled, ppmi, setting31_weights, target_matrix
 from theory.validation import InputError, check_dim
 
-MODELS = ("pca_mstar", "pca_ppmi", "pca_pmi", "qwem", "sgns", "word2vec")
-LABELS = {"pca_mstar": "PCA of M* (closed form)", "pca_ppmi": "PCA of PPMI", "pca_pmi": "PCA of PMI",
+MODELS = ("pca_mstar", "pca_ppmi", "pca_pmi", "pca_pmi_paper", "qwem", "sgns", "word2vec")
+LABELS = {"pca_mstar": "PCA of M* (closed form)", "pca_ppmi": "PCA of PPMI",
+          "pca_pmi": "PCA of PMI, 0 where unseen (suite's)",
+          "pca_pmi_paper": "PCA of PMI + 1e-25 inside the log (paper's)",
           "qwem": "QWEM (trained)", "sgns": "SGNS (trained, tied)", "word2vec": "word2vec (gensim)"}
+# The matrix whose top-d eigenpairs make each count-based row.
+MATRICES = {"pca_mstar": "mstar", "pca_ppmi": "ppmi", "pca_pmi": "pmi_zero", "pca_pmi_paper": "pmi_paper"}
+BUILDERS = {"mstar": target_matrix, "ppmi": ppmi, "pmi_zero": pmi_zero_filled, "pmi_paper": pmi_paper}
+COUNT_MODELS = tuple(MATRICES)
+TRAINED_MODELS = ("qwem", "sgns")
+# --models names (each row's own name works too).
+MODEL_NAMES = {"closed-form": "pca_mstar", "ppmi": "pca_ppmi", "pmi": "pca_pmi", "pmi-zero": "pca_pmi",
+               "pmi-paper": "pca_pmi_paper", "qwem": "qwem", "sgns": "sgns", "word2vec": "word2vec",
+               **{m: m for m in MODELS}}
+MODEL_GROUPS = {"all": MODELS, "count": COUNT_MODELS, "no-training": COUNT_MODELS}
+# Corpus-size sweep: prefixes of the corpus by tokens, cut at a document boundary.
+SIZES = (0.125, 0.25, 0.5, 1.0)
+# Rank sweep: similarity sets scored at every rank (the analogies per family too).
+RANK_SETS = ("google", "ws353", "simlex", "men")
 OVERLAP_DIRECTIONS = 32     # paper Fig. 5 compares the top 32 directions
 OVERLAP_SUMMARY = 10        # the scalar overlap reported in the table: top 10 directions
 # Euler step in flow time, as a fraction of 1/c (c = ClosedForm.stiffest_rate, see GD_STEP_FRACTION): the discrete
@@ -92,13 +120,6 @@ def sgd_batch(vocab: int) -> int:
 def _log(progress: bool, message: str) -> None:
     if progress:
         print(f"[real text] {message}", file=sys.stderr, flush=True)
-
-
-def pmi_zero_filled(stats: Cooccurrence) -> np.ndarray:
-    """PMI with the documented convention: 0 where P_ij = 0 (no evidence of association)."""
-    matrix = pmi(stats)
-    matrix[~np.isfinite(matrix)] = 0.0
-    return matrix
 
 
 def top_words(directions: np.ndarray, vocab: list[str], count: int = 5, words: int = 8) -> dict:
@@ -234,19 +255,6 @@ def train_word2vec(documents: list[list[str]], vocab: list[str], dim: int, windo
     return np.asarray(model.wv.vectors[[index[w] for w in vocab]], dtype=np.float64)
 
 
-def _closed_forms(stats: Cooccurrence, dim: int, timings: dict) -> tuple[ClosedForm, dict]:
-    """The closed form of M* and the PCA rows of PPMI and PMI."""
-    t0 = time.perf_counter()
-    prediction = closed_form(target_matrix(stats), dim)
-    timings["eigensolve_mstar_s"] = time.perf_counter() - t0
-    embeddings: dict[str, np.ndarray | None] = {"pca_mstar": prediction.embeddings}
-    t0 = time.perf_counter()
-    embeddings["pca_ppmi"] = closed_form(ppmi(stats), dim).embeddings
-    embeddings["pca_pmi"] = closed_form(pmi_zero_filled(stats), dim).embeddings
-    timings["eigensolve_pmi_ppmi_s"] = time.perf_counter() - t0
-    return prediction, embeddings
-
-
 def _train_models(stats: Cooccurrence, prediction: ClosedForm, initial: np.ndarray, method: str, quick: bool,
                   seed: int, device: str, progress: bool, timings: dict, notes: list) -> tuple[dict, dict]:
     """Train QWEM and SGNS by `method` ("sgd" or "gd") on one schedule; (schedule, results by name)."""
@@ -291,79 +299,7 @@ def _overlaps(prediction: ClosedForm, embeddings: dict) -> tuple[np.ndarray, dic
     return reference, bases, k, overlap
 
 
-def run_study(corpus: str | Path | None, *, vocab: int = 2000, dim: int = 50, window: int = 16, out_dir: Path,
-              seed: int = 0, device: str = "auto", quick: bool = False, progress: bool = False,
-              trainer: str = "auto") -> dict:
-    """Build the six embeddings on one corpus, evaluate them, write figures to `out_dir`; JSON-able summary.
-
-    trainer: "sgd" (sims.simulators.sgd.run_sgd with the entry sampler, SGD_SAMPLER), "gd" (full batch, exact
-    expected gradient) or "auto" (= "sgd" at every V).
-    """
-    check_dim(dim, vocab)
-    if trainer not in ("auto", "sgd", "gd"):
-        raise InputError(f"trainer must be auto, sgd or gd, got {trainer!r}")
-    method = "sgd" if trainer == "auto" else trainer
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    timings: dict[str, float] = {}
-    notes: list[str] = []
-    start = time.perf_counter()
-
-    _log(progress, "counting co-occurrences")
-    t0 = time.perf_counter()
-    counted: CorpusStatistics = corpus_statistics(corpus, vocab, window)
-    stats = counted.cooccurrence()
-    timings["count_s"] = time.perf_counter() - t0
-    timings["count_cached"] = counted.cached
-
-    _log(progress, "eigendecompositions (M*, PPMI, PMI)")
-    prediction, embeddings = _closed_forms(stats, dim, timings)
-    sigma = init_scale(prediction)
-    initial = random_init(vocab, dim, sigma, seed)
-    schedule, trained = _train_models(stats, prediction, initial, method, quick, seed, device, progress, timings,
-                                      notes)
-    embeddings.update({name: result.embeddings for name, result in trained.items()})
-
-    _log(progress, "training word2vec (gensim)")
-    t0 = time.perf_counter()
-    documents = in_vocabulary_documents(corpus, counted.vocab)
-    epochs = 2 if quick else int(min(50, max(5, math.ceil(WORD2VEC_TOKEN_PASSES / max(counted.kept_tokens, 1)))))
-    try:
-        embeddings["word2vec"] = train_word2vec(documents, counted.vocab, dim, window, seed, epochs)
-    except ImportError:  # pragma: no cover - gensim is a dependency
-        embeddings["word2vec"] = None
-        notes.append("gensim is not installed: word2vec row skipped.")
-    timings["word2vec_train_s"] = time.perf_counter() - t0
-
-    _log(progress, "evaluating")
-    t0 = time.perf_counter()
-    questions, pairs = load_analogies(counted.index), load_wordsim(counted.index)
-    analogy = {m: (None if embeddings[m] is None else analogy_accuracy(embeddings[m], questions)) for m in MODELS}
-    wordsim = {m: (None if embeddings[m] is None else wordsim_spearman(embeddings[m], pairs)) for m in MODELS}
-    reference, bases, k, overlap = _overlaps(prediction, embeddings)
-    timings["evaluation_s"] = time.perf_counter() - t0
-
-    _log(progress, "figures")
-    t0 = time.perf_counter()
-    figures = write_figures(out_dir, prediction, trained, initial, sigma, reference, bases, k, analogy, wordsim,
-                            LABELS, method)
-    timings["figures_s"] = time.perf_counter() - t0
-    timings["total_s"] = time.perf_counter() - start
-
-    summary = {
-        "corpus": counted.source, "tokens": counted.tokens, "kept_tokens": counted.kept_tokens,
-        "documents": counted.documents, "vocab": vocab, "dim": dim, "window": window,
-        "questions": len(questions), "questions_in_file": questions.total,
-        "wordsim_pairs": len(pairs), "analogy": analogy, "wordsim": wordsim,
-        "overlap": overlap, "overlap_directions": min(OVERLAP_SUMMARY, k),
-        "top_words": top_words(reference, counted.vocab), "labels": dict(LABELS),
-        "eigenvalues": [float(x) for x in prediction.eigenvalues[: min(len(prediction.eigenvalues), 2 * dim)]],
-        "training": _training_summary(method, vocab, sigma, schedule, trained, epochs, seed, device, quick),
-        "timings": {key: (round(v, 3) if isinstance(v, float) else v) for key, v in timings.items()},
-        "figures": figures, "notes": notes,
-    }
-    summary["markdown"] = markdown_section(summary)
-    return summary
+#RUNSTUDY#
 
 
 def _training_summary(method: str, vocab: int, sigma: float, schedule: dict, trained: dict, epochs: int,

@@ -7,11 +7,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sims.data.synthetic import planted_joint, zipf_unigram
+from sims.simulators import NAMES
 from theory.dynamics import default_init_scale
 from theory.target import Cooccurrence, cooccurrence, target_matrix
 from theory.validation import InputError, check_positive
 
-SIMULATORS = ("ode", "gd", "sgd")
+SIMULATORS = NAMES
 
 # The built-in problem: a planted co-occurrence model P_ij = p_i p_j (1 + sum_r a_r u_r(i) u_r(j)) with a
 # Zipfian unigram. Eight planted strengths in ratio 0.8 give M* eight positive eigenvalues with relative
