@@ -129,7 +129,8 @@ class ClosedForm:
 
         Linearising dW/dt = -1/2 (WW^T - M*) W at W = V_d Lambda_d^1/2, a learned mode relaxes at rate
         lam_k and a perturbation v_j e_i^T along an unlearned eigenvector at rate (lam_i - lam_j) / 2, so
-        a negative lam_min < -3 lam_1 is the stiffest direction (THEORY §4's eta lam_1 < 2 assumes not).
+        a negative lam_min < -lam_1 is the stiffest direction (THEORY §4's eta lam_1 < 2 assumes not; THEORY §8
+        says -3 lam_1, but the max above switches at -lam_1, where the gd-stability map measures it too).
         """
         top = float(self.eigenvalues[0])
         return max(top, 0.5 * (top - smallest_eigenvalue(self.target)), 1e-300)

@@ -49,7 +49,7 @@ def test_gd_stability_threshold(name):
 
 
 @pytest.mark.claim("GD-STAB-NEG")
-@pytest.mark.parametrize("lam_min", [-4.0, -6.0])
+@pytest.mark.parametrize("lam_min", [-2.0, -4.0, -6.0])  # -2: between -3 lam_1 and -lam_1 (map gd-stability)
 def test_gd_stability_with_a_large_negative_eigenvalue(lam_min):
     values = stepped_spectrum(12, [1.0, 0.5], negatives=[lam_min], bulk=0.05, seed=3)
     p = closed_form(matrix_with_spectrum(values, 5), 2)

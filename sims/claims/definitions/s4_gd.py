@@ -20,8 +20,9 @@ __all__ = ["GdRateCase", "GdStabilityCase", "GD_RATE_FRACTIONS", "GD_RATE_MAX_ET
 # (tolerance gd_rate_slope).
 GD_RATE_FRACTIONS = (0.01, 0.02, 0.04, 0.08)
 GD_RATE_MAX_ETA_LAMBDA = 0.08
-# The stiff negative direction sets GD's limit instead of lam_1 once lam_min < -3 lam_1 ((lam_1 - lam_min)/2 > lam_1).
-NEGATIVE_LIMIT_RATIO = 3.0
+# The stiff negative direction sets GD's limit instead of lam_1 once (lam_1 - lam_min)/2 > lam_1, i.e. lam_min < -lam_1
+# (ClosedForm.stiffest_rate; the validity map gd-stability puts the measured crossover there too).
+NEGATIVE_LIMIT_RATIO = 1.0
 
 
 def _describe(prediction: ClosedForm) -> str:
@@ -128,22 +129,22 @@ def _top_sets_limit(case) -> str | None:
     lam1, lam_min = float(case.prediction.eigenvalues[0]), float(case.eigenvalues[0])
     if lam_min >= -NEGATIVE_LIMIT_RATIO * lam1:
         return None
-    return f"lam_min = {lam_min:.4g} < -3 lam_1 = {-3 * lam1:.4g}: the negative direction sets the limit (GD-STAB-NEG)"
+    return f"lam_min = {lam_min:.4g} < -lam_1 = {-lam1:.4g}: the negative direction sets the limit (GD-STAB-NEG)"
 
 
 def _negative_sets_limit(case) -> str | None:
     lam1, lam_min = float(case.prediction.eigenvalues[0]), float(case.eigenvalues[0])
     if lam_min < -NEGATIVE_LIMIT_RATIO * lam1:
         return None
-    return f"lam_min = {lam_min:.4g} >= -3 lam_1 = {-3 * lam1:.4g}: lam_1 sets the limit (GD-STAB)"
+    return f"lam_min = {lam_min:.4g} >= -lam_1 = {-lam1:.4g}: lam_1 sets the limit (GD-STAB)"
 
 
 def _margin(case) -> str | None:
     return None if 0 < case.margin < 0.5 else f"margin {case.margin} outside (0, 0.5)"
 
 
-TOP_SETS_LIMIT = Hypothesis("lam_min >= -3 lam_1 (lam_1 sets GD's stability limit)", _top_sets_limit)
-NEGATIVE_SETS_LIMIT = Hypothesis("lam_min < -3 lam_1 (the stiffest direction sets GD's limit)", _negative_sets_limit)
+TOP_SETS_LIMIT = Hypothesis("lam_min >= -lam_1 (lam_1 sets GD's stability limit)", _top_sets_limit)
+NEGATIVE_SETS_LIMIT = Hypothesis("lam_min < -lam_1 (the stiffest direction sets GD's limit)", _negative_sets_limit)
 MARGIN = Hypothesis("a margin in (0, 1/2) around the limit", _margin)
 
 
@@ -154,7 +155,7 @@ def _run(case: GdStabilityCase, lr: float, steps: int | None = None):
                   dtype=case.dtype)
 
 
-@register("GD-STAB", "with lam_min >= -3 lam_1, full-batch GD converges to the minimiser at eta lam_1 = 2 (1 - "
+@register("GD-STAB", "with lam_min >= -lam_1, full-batch GD converges to the minimiser at eta lam_1 = 2 (1 - "
                      "margin) and, at eta lam_1 = 2 (1 + margin), stays bounded on a period-2 orbit straddling the "
                      "fixed point s_1^2 = lam_1, reported as not converged because eta lam_1 >= 2",
           source="THEORY §4 (GD converges iff eta lam_1 < 2)", tolerance="converged_gram", section=4,
@@ -178,7 +179,7 @@ def gd_stability(case: GdStabilityCase) -> Measurement:
                        what=f"||WW^T - G*||_F / lam_m after {case.steps} steps at eta lam_1 = {2 * (1 - case.margin):g}")
 
 
-@register("GD-STAB-NEG", "with lam_min < -3 lam_1, GD's stability limit is eta (lam_1 - lam_min)/2 < 2 (the "
+@register("GD-STAB-NEG", "with lam_min < -lam_1, GD's stability limit is eta (lam_1 - lam_min)/2 < 2 (the "
                          "linearised multiplier 1 - eta (lam_1 - lam_min)/2 along an unlearned eigenvector), not "
                          "eta lam_1 < 2: ClosedForm.gd_stability_limit is 4/(lam_1 - lam_min), GD from a random "
                          "small init converges a margin below it and does not converge a margin above it",

@@ -117,11 +117,6 @@ def sgd_batch(vocab: int) -> int:
     return max(SGD_BATCH, int(vocab) ** 2 // SGD_ENTRIES_PER_BATCH_ROW)
 
 
-def _log(progress: bool, message: str) -> None:
-    if progress:
-        print(f"[real text] {message}", file=sys.stderr, flush=True)
-
-
 def top_words(directions: np.ndarray, vocab: list[str], count: int = 5, words: int = 8) -> dict:
     """Words with the largest positive and negative coordinates along each of the first `count` directions."""
     out = {}
@@ -255,36 +250,6 @@ def train_word2vec(documents: list[list[str]], vocab: list[str], dim: int, windo
     return np.asarray(model.wv.vectors[[index[w] for w in vocab]], dtype=np.float64)
 
 
-def _train_models(stats: Cooccurrence, prediction: ClosedForm, initial: np.ndarray, method: str, quick: bool,
-                  seed: int, device: str, progress: bool, timings: dict, notes: list) -> tuple[dict, dict]:
-    """Train QWEM and SGNS by `method` ("sgd" or "gd") on one schedule; (schedule, results by name)."""
-    if method == "sgd":
-        # SGNS runs at SGNS_LR_FACTOR x the lr (train_sgd), so its stability limit binds the shared schedule.
-        schedule = sgd_schedule(prediction, initial, quick, lr_limit=sampler_lr_limit(stats) / SGNS_LR_FACTOR)
-    else:
-        schedule = gd_schedule(prediction, initial, quick)
-    if schedule["modes_reached"] < prediction.learned_modes:
-        notes.append(f"{method.upper()} lr {schedule['lr']:.3g} (capped by stability) for {schedule['steps']} steps "
-                     f"reaches flow time {schedule['steps'] * schedule['flow_step']:.3g} of the "
-                     f"{schedule['t_needed']:.3g} needed: about {schedule['modes_reached']} of "
-                     f"{prediction.learned_modes} modes.")
-    trained = {}
-    for name in ("qwem", "sgns"):
-        steps_text = (f"{schedule['steps']} + {schedule['anneal_steps']} SGD" if method == "sgd"
-                      else f"{schedule['steps']} full-batch GD")
-        _log(progress, f"training {name} ({steps_text} steps)")
-        t0 = time.perf_counter()
-        if method == "sgd":
-            result = train_sgd(stats, prediction, initial, schedule, loss=name, seed=seed, device=device)
-        else:
-            result = train_gd(prediction, initial, schedule, loss=name, device=device)
-        timings[f"{name}_train_s"] = time.perf_counter() - t0
-        if result.diverged:
-            notes.append(f"{name} diverged at flow time {result.times[-1]:.3g}; its last finite W is used.")
-        trained[name] = result
-    return schedule, trained
-
-
 def _overlaps(prediction: ClosedForm, embeddings: dict) -> tuple[np.ndarray, dict, int, dict]:
     """M*'s top-k eigenvectors, each embedding's top-k left singular basis, k, and the summary overlaps."""
     k = min(OVERLAP_DIRECTIONS, prediction.learned_modes)
@@ -299,7 +264,533 @@ def _overlaps(prediction: ClosedForm, embeddings: dict) -> tuple[np.ndarray, dic
     return reference, bases, k, overlap
 
 
-#RUNSTUDY#
+def parse_models(text) -> tuple[str, ...]:
+    """--models: a comma list of row names (closed-form, ppmi, pmi, pmi-paper, qwem, sgns, word2vec, or the
+    rows' own names) and groups (all, count / no-training = the four count-based rows); in MODELS order."""
+    if text is None:
+        return MODELS
+    names = [text] if isinstance(text, str) else list(text)
+    chosen: set[str] = set()
+    for part in (p.strip() for name in names for p in str(name).split(",")):
+        if not part:
+            continue
+        if part in MODEL_GROUPS:
+            chosen.update(MODEL_GROUPS[part])
+        elif part in MODEL_NAMES:
+            chosen.add(MODEL_NAMES[part])
+        else:
+            raise InputError(f"unknown model {part!r} in --models; choose from "
+                             f"{', '.join(list(MODEL_GROUPS) + [n for n in MODEL_NAMES if n not in MODELS])}")
+    if not chosen:
+        raise InputError("--models chose no rows")
+    return tuple(m for m in MODELS if m in chosen)
+
+
+def parse_sizes(text) -> tuple[float, ...]:
+    """--sizes: fractions of the corpus in (0, 1] (e.g. 1/8,1/4,1/2,1), or 'none'; 1 is always included."""
+    if text is None:
+        return SIZES
+    if isinstance(text, str):
+        if text.strip().lower() in ("none", "1", ""):
+            return (1.0,)
+        parts = text.split(",")
+    else:
+        parts = list(text)
+    sizes = set()
+    for part in parts:
+        try:
+            num, _, den = str(part).strip().partition("/")
+            value = float(num) / float(den) if den else float(num)
+        except (ValueError, ZeroDivisionError):
+            raise InputError(f"--sizes: {str(part)!r} is not a fraction like 1/8 or 0.25") from None
+        if not 0 < value <= 1:
+            raise InputError(f"--sizes: {str(part)!r} must lie in (0, 1]")
+        sizes.add(value)
+    sizes.add(1.0)
+    return tuple(sorted(sizes))
+
+
+@dataclasses.dataclass
+class Source:
+    """Where the study's statistics come from: corpus files (plain text etc.) or a counts file."""
+
+    files: list | None
+    counts_file: Path | None
+    digest: str
+
+    @property
+    def has_text(self) -> bool:
+        return self.files is not None
+
+    @property
+    def name(self) -> str:
+        return str(self.counts_file) if self.files is None else ", ".join(str(f) for f in self.files)
+
+
+def resolve_source(corpus=None, counts: str | Path | None = None) -> Source:
+    """Check the corpus (or counts file) exists and is readable; its digest keys every cached stage."""
+    from sims.data.reader import corpus_files
+
+    if counts is not None:
+        if corpus is not None:
+            raise InputError("give a corpus or --counts FILE.npz, not both")
+        path = Path(counts)
+        if not path.is_file():
+            raise InputError(f"counts file {str(path)!r} does not exist")
+        return Source(None, path, file_digest([path]))
+    if corpus is None:
+        from sims.corpus import default_corpus
+
+        corpus = default_corpus()
+    files = corpus_files(corpus)
+    try:
+        return Source(files, None, file_digest(files))
+    except OSError as exc:
+        raise InputError(f"corpus {str(files[0])!r} cannot be read ({exc.strerror or exc})") from None
+
+
+def _count_stage(source: Source, vocab: int | None, window: int, cache: StageCache, workers: int,
+                 progress: bool) -> CorpusStatistics:
+    """The counts: from the counts file (validated), else from the cache (sims.corpus's, same key), else counted
+    by sims.data.counting.count_corpus (streaming, exact) and cached."""
+    from sims.corpus import cache_path, load_cached, store_cached
+
+    if source.counts_file is not None:
+        from sims.data.counts_file import load_counts
+
+        counted = load_counts(source.counts_file)
+        if vocab is not None and counted.counts.shape[0] != vocab:
+            raise InputError(f"counts file {str(source.counts_file)!r} has V = {counted.counts.shape[0]}, "
+                             f"not --vocab {vocab}")
+        if counted.window != window:
+            raise InputError(f"counts file {str(source.counts_file)!r} has window L = {counted.window}, "
+                             f"not --window {window}")
+        return counted
+    vocab = 2000 if vocab is None else vocab
+    path, key = cache_path(source.digest, vocab, window, cache.folder.parent if cache.enabled else None)
+    if cache.enabled and path.is_file():
+        hit = load_cached(path, key, source.name, vocab, window)
+        if hit is not None:
+            cache.hits.append("counts")
+            return hit
+    from sims.data.counting import count_corpus
+
+    counted = count_corpus(source.files, vocab, window, workers=workers, progress=progress)
+    if cache.enabled:
+        cache.misses.append("counts")
+        store_cached(path, key, counted)
+    return counted.statistics()
+
+
+def counts_key(source: Source, counted: CorpusStatistics, fraction: float = 1.0) -> str:
+    return stage_key("counts", digest=source.digest, vocab=len(counted.vocab), window=counted.window,
+                     fraction=fraction)
+
+
+def spectrum_stage(stats: Cooccurrence, kind: str, k: int, key: str, cache: StageCache) -> Spectrum:
+    """Top-k eigenpairs by value (theory.spectrum.top_eigenpairs, the one eigensolver) of one matrix, cached."""
+    from theory.spectrum import top_eigenpairs
+
+    size = stats.joint.shape[0]
+    k = min(k, size)
+    stage = stage_key("spectrum", counts=key, matrix=kind, k=k)
+    hit = cache.load("spectrum", stage, {"eigenvalues": ("f", (k,)), "eigenvectors": ("f", (size, k)),
+                                         "frobenius_sq": ("f", ())})
+    if hit is not None:
+        return Spectrum(hit["eigenvalues"], hit["eigenvectors"], float(hit["frobenius_sq"]), size)
+    matrix = BUILDERS[kind](stats)
+    spectrum = top_eigenpairs(matrix, k)
+    cache.store("spectrum", stage, {"eigenvalues": spectrum.eigenvalues, "eigenvectors": spectrum.eigenvectors,
+                                    "frobenius_sq": np.float64(spectrum.frobenius_sq)})
+    return spectrum
+
+
+def pca_embeddings(spectrum: Spectrum, dim: int) -> np.ndarray:
+    """W = V_d max(Λ_d, 0)^{1/2} (ClosedForm.embeddings for any symmetric matrix)."""
+    keep = np.clip(spectrum.eigenvalues[:dim], 0.0, None)
+    w = np.zeros((spectrum.size, dim))
+    w[:, : len(keep)] = spectrum.eigenvectors[:, :dim] * np.sqrt(keep)
+    return w
+
+
+def closed_form_from(stats: Cooccurrence, spectrum: Spectrum, dim: int) -> ClosedForm:
+    """theory.predictions.ClosedForm of M* around an already computed (or cached) spectrum."""
+    target = target_matrix(stats)
+    return ClosedForm(target=target, dim=check_dim(dim, target.shape[0]), spectrum=spectrum)
+
+
+@contextlib.contextmanager
+def scored_records(score):
+    """Call score(effective_rank, time, W) at every record of run_sgd / run_gd (rank as early stopping).
+
+    The simulators record W at fixed steps through sims.simulators.trajectory.Recorder; this swaps in a
+    subclass that also scores W there, for the duration of the block, so no V x d snapshot is kept.
+    """
+    import sims.simulators.gd as gd_module
+    import sims.simulators.sgd as sgd_module
+
+    base = sgd_module.Recorder
+
+    class ScoringRecorder(base):
+        def measure(self, time, w, mw=None):
+            super().measure(time, w, mw)
+            score(self.ranks[-1], float(time), np.asarray(w, dtype=np.float64))
+
+    sgd_module.Recorder = gd_module.Recorder = ScoringRecorder
+    try:
+        yield
+    finally:
+        sgd_module.Recorder = gd_module.Recorder = base
+
+
+RESULT_ARRAYS = ("times", "singular_values", "error", "loss", "effective_rank", "overlap", "embeddings",
+                 "eigenvalues")
+
+
+def _result_arrays(result: SimulationResult) -> dict:
+    arrays = {name: np.asarray(getattr(result, name)) for name in RESULT_ARRAYS}
+    arrays.update(converged=np.bool_(result.converged), diverged=np.bool_(result.diverged),
+                  device=np.array(result.device), method=np.array(result.method),
+                  phase_boundary=np.float64(result.extra.get("phase_boundary", np.nan)))
+    return arrays
+
+
+def _result_from(arrays: dict) -> SimulationResult:
+    extra = {} if not np.isfinite(arrays["phase_boundary"]) else {"phase_boundary": float(arrays["phase_boundary"])}
+    return SimulationResult(method=str(arrays["method"]), times=arrays["times"],
+                            singular_values=arrays["singular_values"], error=arrays["error"], loss=arrays["loss"],
+                            effective_rank=arrays["effective_rank"], overlap=arrays["overlap"],
+                            embeddings=arrays["embeddings"], eigenvalues=arrays["eigenvalues"],
+                            converged=bool(arrays["converged"]), diverged=bool(arrays["diverged"]),
+                            device=str(arrays["device"]), extra=extra)
+
+
+def rank_columns(loaded: dict) -> list[str]:
+    """The scores tracked along rank: each RANK_SETS set, and the Google families."""
+    columns = [name for name in RANK_SETS if name in loaded]
+    if "google" in loaded:
+        columns += [f"google:{f}" for f in dict.fromkeys(loaded["google"].sections.tolist())]
+    return columns
+
+
+def rank_scores(w: np.ndarray, loaded: dict, columns: list[str]) -> np.ndarray:
+    """One row of rank-sweep scores (NaN where a set has no coverage)."""
+    cells = {name: score_set(w, loaded[name], SETS_BY_NAME[name].kind, families=name == "google")
+             for name in RANK_SETS if name in loaded}
+    row = []
+    for column in columns:
+        name, _, family = column.partition(":")
+        cell = cells[name]
+        value = cell["families"].get(family, {}).get("score") if family else cell["score"]
+        row.append(np.nan if value is None else value)
+    return np.array(row, dtype=np.float64)
+
+
+def train_stage(name: str, stats: Cooccurrence, prediction: ClosedForm, initial: np.ndarray, schedule: dict,
+                method: str, seed: int, device: str, key: str, cache: StageCache, loaded: dict,
+                columns: list[str]) -> tuple[SimulationResult, dict, bool]:
+    """Train QWEM or SGNS (cached by everything the run depends on), scoring W at each record for the rank sweep.
+
+    Returns (result, {"rank", "time", "scores"} per record, whether it came from the cache).
+    """
+    from sims.simulators.device import resolve_device
+
+    size, dim = initial.shape
+    records = max(2, len(columns))
+    inputs = dict(counts=key, model=name, dim=dim, seed=seed, method=method, device=resolve_device(device),
+                  schedule={k: (float(v) if np.isscalar(v) else None) for k, v in schedule.items()},
+                  batch=sgd_batch(size), sampler=SGD_SAMPLER, sgns_lr=SGNS_LR_FACTOR, records=RECORDS,
+                  init=float(np.linalg.norm(initial)), columns=columns)
+    stage = stage_key("train", **inputs)
+    expect = {"times": ("f", (None,)), "singular_values": ("f", (None, dim)), "error": ("f", (None,)),
+              "loss": ("f", (None,)), "effective_rank": ("iu", (None,)), "overlap": ("f", (None,)),
+              "embeddings": ("f", (size, dim)), "eigenvalues": ("f", (None,)), "converged": ("b", ()),
+              "diverged": ("b", ()), "device": ("U", ()), "method": ("U", ()), "phase_boundary": ("f", ()),
+              "record_rank": ("iu", (None,)), "record_time": ("f", (None,)), "record_scores": ("f", (None, None))}
+    hit = cache.load("train", stage, {k: v for k, v in expect.items() if k != "record_scores"})
+    if hit is not None:
+        with np.load(cache.path("train", stage), allow_pickle=False) as data:
+            scores = data["record_scores"]
+        if scores.shape == (len(hit["record_rank"]), len(columns)):
+            return _result_from(hit), {"rank": hit["record_rank"], "time": hit["record_time"], "scores": scores}, True
+    ranks, times, rows = [], [], []
+
+    def score(rank, t, w):
+        ranks.append(rank)
+        times.append(t)
+        rows.append(rank_scores(w, loaded, columns))
+
+    with scored_records(score):
+        if method == "sgd":
+            result = train_sgd(stats, prediction, initial, schedule, loss=name, seed=seed, device=device)
+        else:
+            result = train_gd(prediction, initial, schedule, loss=name, device=device)
+    speed = SGNS_LR_FACTOR if (name == "sgns" and method == "sgd") else 1.0
+    record = {"rank": np.array(ranks, dtype=np.int64), "time": np.array(times) / speed,
+              "scores": np.array(rows, dtype=np.float64).reshape(len(rows), len(columns))}
+    cache.store("train", stage, {**_result_arrays(result), "record_rank": record["rank"],
+                                 "record_time": record["time"], "record_scores": record["scores"]})
+    return result, record, False
+
+
+def word2vec_epochs(kept_tokens: int, quick: bool) -> int:
+    return 2 if quick else int(min(50, max(5, math.ceil(WORD2VEC_TOKEN_PASSES / max(kept_tokens, 1)))))
+
+
+def word2vec_stage(files, counted: CorpusStatistics, dim: int, window: int, seed: int, quick: bool, key: str,
+                   cache: StageCache) -> tuple[np.ndarray, int, bool]:
+    """gensim's word2vec on the OOV-filtered documents, cached by the counts, d, seed, epochs and gensim version."""
+    import gensim
+
+    from sims.data.reader import iter_documents
+
+    epochs = word2vec_epochs(counted.kept_tokens, quick)
+    size = len(counted.vocab)
+    stage = stage_key("word2vec", counts=key, dim=dim, window=window, seed=seed, epochs=epochs,
+                      gensim=gensim.__version__)
+    hit = cache.load("word2vec", stage, {"embeddings": ("f", (size, dim))})
+    if hit is not None:
+        return hit["embeddings"], epochs, True
+    keep = set(counted.vocab)
+    documents = [[t for t in doc if t in keep] for doc in iter_documents(files)]
+    embeddings = train_word2vec(documents, counted.vocab, dim, window, seed, epochs)
+    cache.store("word2vec", stage, {"embeddings": embeddings})
+    return embeddings, epochs, False
+
+
+def prefix_file(files, fraction: float, folder: Path) -> tuple[Path, int]:
+    """The first `fraction` of the corpus's tokens (whole documents, tokens re-joined by spaces) as one file."""
+    from sims.data.reader import iter_documents
+
+    documents = list(iter_documents(files))
+    total = sum(len(d) for d in documents)
+    target, taken, lines = fraction * total, 0, []
+    for doc in documents:
+        if taken >= target:
+            break
+        lines.append(" ".join(doc))
+        taken += len(doc)
+    path = folder / f"prefix-{fraction:.4f}.txt"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path, taken
+
+
+def _log(progress: bool, message: str) -> None:
+    if progress:
+        print(f"[real text] {message}", file=sys.stderr, flush=True)
+
+
+class _Stage:
+    """Times one stage and logs 'name: N s' (or 'cached') when it ends."""
+
+    def __init__(self, name: str, timings: dict, progress: bool, cache: StageCache):
+        self.name, self.timings, self.progress, self.cache = name, timings, progress, cache
+
+    def __enter__(self):
+        _log(self.progress, f"{self.name} ...")
+        self.hits = len(self.cache.hits)
+        self.t0 = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        seconds = time.perf_counter() - self.t0
+        self.timings[self.name] = round(seconds, 3)
+        if exc[0] is None:
+            how = " (from the cache)" if len(self.cache.hits) > self.hits else ""
+            _log(self.progress, f"{self.name}: {seconds:.1f} s{how}")
+        return False
+
+
+def evaluate_rows(embeddings: dict, loaded: dict) -> dict:
+    """{model: {set: cell}} (sims.data.evaluation.score_all; None rows stay None)."""
+    return {m: (None if w is None else score_all(w, loaded)) for m, w in embeddings.items()}
+
+
+def _size_sweep(source: Source, sizes, vocab: int, dim: int, window: int, models, seed: int, quick: bool,
+                cache: StageCache, timings: dict, notes: list, progress: bool, full: dict) -> list[dict]:
+    """Scores of the count-based rows (and word2vec) on each prefix of the corpus, recounted at the same V."""
+    sweep = []
+    rows = [m for m in models if m in COUNT_MODELS or m == "word2vec"]
+    with tempfile.TemporaryDirectory(prefix="w2v-prefix-") as folder:
+        for fraction in sizes:
+            if fraction >= 1.0:
+                sweep.append({"fraction": 1.0, **full})
+                continue
+            t0 = time.perf_counter()
+            path, tokens = prefix_file(source.files, fraction, Path(folder))
+            prefix = Source([path], None, stage_key("prefix", digest=source.digest, fraction=fraction))
+            try:
+                counted = _count_stage(prefix, vocab, window, cache, 1, False)
+            except InputError as exc:
+                notes.append(f"corpus-size sweep: the {fraction:g} prefix cannot be counted at V = {vocab} ({exc}).")
+                continue
+            stats = counted.cooccurrence()
+            key = counts_key(prefix, counted)
+            embeddings = {}
+            for m in rows:
+                if m == "word2vec":
+                    embeddings[m] = word2vec_stage([path], counted, dim, window, seed, quick, key, cache)[0]
+                else:
+                    embeddings[m] = pca_embeddings(spectrum_stage(stats, MATRICES[m], dim + 1, key, cache), dim)
+            loaded = load_sets(counted.index)
+            sweep.append({"fraction": fraction, "tokens": counted.tokens, "kept_tokens": counted.kept_tokens,
+                          "scores": evaluate_rows(embeddings, loaded)})
+            timings[f"size_{fraction:g}_s"] = round(time.perf_counter() - t0, 3)
+            _log(progress, f"corpus size {fraction:g} ({counted.tokens:,} tokens): {time.perf_counter() - t0:.1f} s")
+    return sweep
+
+
+def run_study(corpus: str | Path | None = None, *, vocab: int | None = 2000, dim: int = 50, window: int = 16,
+              out_dir: Path, seed: int = 0, device: str = "auto", quick: bool = False, progress: bool = False,
+              trainer: str = "auto", counts: str | Path | None = None, models=None, sizes=None,
+              cache: bool = True, cache_folder: Path | None = None, workers: int = 1) -> dict:
+    """Build the selected rows on one corpus (or counts file), evaluate them on every set, run the corpus-size
+    and rank sweeps, write figures to `out_dir`; JSON-able summary.
+
+    trainer: "sgd" (sims.simulators.sgd.run_sgd with the entry sampler, SGD_SAMPLER), "gd" (full batch, exact
+    expected gradient) or "auto" (= "sgd" at every V). models: parse_models's names (default every row).
+    sizes: corpus fractions for the size sweep (default SIZES; needs the corpus text). Every stage is cached
+    (sims.pipelines.realtext.stages) unless cache=False.
+    """
+    if trainer not in ("auto", "sgd", "gd"):
+        raise InputError(f"trainer must be auto, sgd or gd, got {trainer!r}")
+    models = parse_models(models)
+    sizes = parse_sizes(sizes)
+    method = "sgd" if trainer == "auto" else trainer
+    source = resolve_source(corpus, counts)
+    stages = StageCache(None if cache_folder is None else Path(cache_folder) / "realtext", enabled=cache)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    timings: dict[str, float] = {}
+    notes: list[str] = []
+    start = time.perf_counter()
+
+    with _Stage("count_s", timings, progress, stages):
+        counted = _count_stage(source, vocab, window, stages, workers, progress)
+    vocab = len(counted.vocab)
+    check_dim(dim, vocab)
+    stats = counted.cooccurrence()
+    key = counts_key(source, counted)
+    timings["count_cached"] = bool(counted.cached)
+
+    embeddings: dict[str, np.ndarray | None] = {}
+    spectra = {}
+    needed = set(models) | {"pca_mstar"}  # M*'s spectrum: the reference directions and the trainers' theory
+    for m in COUNT_MODELS:
+        if m in needed:
+            with _Stage(f"spectrum_{MATRICES[m]}_s", timings, progress, stages):
+                spectra[m] = spectrum_stage(stats, MATRICES[m], max(dim + 1, 10), key, stages)
+            if m in models:
+                embeddings[m] = pca_embeddings(spectra[m], dim)
+    prediction = closed_form_from(stats, spectra["pca_mstar"], dim)
+
+    with _Stage("load_sets_s", timings, progress, stages):
+        loaded = load_sets(counted.index)
+    columns = rank_columns(loaded)
+
+    sigma = init_scale(prediction)
+    initial = random_init(vocab, dim, sigma, seed)
+    trained, records, schedule = {}, {}, None
+    if any(m in models for m in TRAINED_MODELS):
+        schedule = _schedule(stats, prediction, initial, method, quick, notes)
+        for name in TRAINED_MODELS:
+            if name not in models:
+                continue
+            with _Stage(f"{name}_train_s", timings, progress, stages):
+                result, records[name], _ = train_stage(name, stats, prediction, initial, schedule, method, seed,
+                                                       device, key, stages, loaded, columns)
+            if result.diverged:
+                notes.append(f"{name} diverged at flow time {result.times[-1]:.3g}; its last finite W is used.")
+            trained[name] = result
+            embeddings[name] = result.embeddings
+    epochs = None
+    if "word2vec" in models:
+        if source.has_text:
+            with _Stage("word2vec_train_s", timings, progress, stages):
+                embeddings["word2vec"], epochs, _ = word2vec_stage(source.files, counted, dim, window, seed, quick,
+                                                                   key, stages)
+        else:
+            embeddings["word2vec"] = None
+            notes.append("word2vec needs the corpus text: not trained from a counts file.")
+
+    with _Stage("evaluation_s", timings, progress, stages):
+        scores = evaluate_rows({m: embeddings.get(m) for m in models}, loaded)
+        reference, bases, k, overlap = _overlaps(prediction, embeddings)
+
+    sweep = []
+    if len(sizes) > 1:
+        if source.has_text:
+            with _Stage("size_sweep_s", timings, progress, stages):
+                sweep = _size_sweep(source, sizes, vocab, dim, window, models, seed, quick, stages, timings, notes,
+                                    progress, {"tokens": counted.tokens, "kept_tokens": counted.kept_tokens,
+                                               "scores": {m: s for m, s in scores.items()
+                                                          if m in COUNT_MODELS or m == "word2vec"}})
+        else:
+            notes.append("corpus-size sweep needs the corpus text: skipped for a counts file.")
+
+    with _Stage("rank_sweep_s", timings, progress, stages):
+        rank = _rank_sweep(spectra["pca_mstar"], dim, loaded, columns, records)
+
+    with _Stage("figures_s", timings, progress, stages):
+        labels = {m: LABELS[m] for m in models}
+        figures = write_figures(out_dir, prediction, trained, initial, sigma, reference, bases, k, scores, labels,
+                                method, sweep=sweep, rank=rank)
+    timings["total_s"] = round(time.perf_counter() - start, 3)
+    timings["cache_hits"] = len(stages.hits)
+    timings["cache_misses"] = len(stages.misses)
+
+    coverage = {name: {"covered": len(data), "total": data.total} for name, data in loaded.items()}
+    summary = {
+        "corpus": counted.source, "tokens": counted.tokens, "kept_tokens": counted.kept_tokens,
+        "documents": counted.documents, "vocab": vocab, "dim": dim, "window": window, "models": list(models),
+        "questions": coverage["google"]["covered"], "questions_in_file": coverage["google"]["total"],
+        "wordsim_pairs": coverage["ws353"]["covered"],
+        "analogy": {m: (None if scores[m] is None else scores[m]["google"]["score"]) for m in models},
+        "wordsim": {m: (None if scores[m] is None else scores[m]["ws353"]["score"]) for m in models},
+        "scores": scores, "coverage": coverage,
+        "sets": {s.name: {"label": s.label, "kind": s.kind, "file": s.file, "origin": s.origin}
+                 for s in EVALUATION_SETS},
+        "size_sweep": sweep, "rank_sweep": rank,
+        "overlap": overlap, "overlap_directions": min(OVERLAP_SUMMARY, k),
+        "top_words": top_words(reference, counted.vocab), "labels": labels,
+        "eigenvalues": [float(x) for x in prediction.eigenvalues[: min(len(prediction.eigenvalues), 2 * dim)]],
+        "training": (None if schedule is None else
+                     _training_summary(method, vocab, sigma, schedule, trained, epochs, seed, device, quick)),
+        "word2vec_epochs": epochs,
+        "timings": timings, "figures": figures, "notes": notes,
+    }
+    summary["markdown"] = markdown_section(summary)
+    return summary
+
+
+def _schedule(stats, prediction, initial, method, quick, notes) -> dict:
+    if method == "sgd":
+        # SGNS runs at SGNS_LR_FACTOR x the lr (train_sgd), so its stability limit binds the shared schedule.
+        schedule = sgd_schedule(prediction, initial, quick, lr_limit=sampler_lr_limit(stats) / SGNS_LR_FACTOR)
+    else:
+        schedule = gd_schedule(prediction, initial, quick)
+    if schedule["modes_reached"] < prediction.learned_modes:
+        notes.append(f"{method.upper()} lr {schedule['lr']:.3g} (capped by stability) for {schedule['steps']} steps "
+                     f"reaches flow time {schedule['steps'] * schedule['flow_step']:.3g} of the "
+                     f"{schedule['t_needed']:.3g} needed: about {schedule['modes_reached']} of "
+                     f"{prediction.learned_modes} modes.")
+    return schedule
+
+
+def _rank_sweep(spectrum: Spectrum, dim: int, loaded: dict, columns: list[str], records: dict) -> dict:
+    """Closed form truncated at rank k = 1..d (its first k columns) scored on `columns`; trained rows' records."""
+    full = pca_embeddings(spectrum, dim)
+    ks = list(range(1, dim + 1))
+    closed = np.array([rank_scores(full[:, :k], loaded, columns) for k in ks])
+    out = {"columns": columns, "k": ks, "closed_form": _nan_to_none(closed)}
+    for name, record in records.items():
+        out[name] = {"rank": record["rank"].tolist(), "time": record["time"].tolist(),
+                     "scores": _nan_to_none(record["scores"])}
+    return out
+
+
+def _nan_to_none(array: np.ndarray) -> list:
+    return [[None if not np.isfinite(v) else round(float(v), 6) for v in row] for row in np.asarray(array)]
 
 
 def _training_summary(method: str, vocab: int, sigma: float, schedule: dict, trained: dict, epochs: int,
