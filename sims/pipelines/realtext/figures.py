@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -63,26 +64,85 @@ def overlap_figure(reference: np.ndarray, bases: dict, k: int, names: list, labe
     return fig
 
 
-def scores_figure(analogy: dict, wordsim: dict, labels: dict) -> Figure:
-    """Bar charts of analogy accuracy and WordSim Spearman rho per embedding (in `labels` order)."""
-    fig = Figure(figsize=(11, 4.0), layout="tight")
-    axes = fig.subplots(1, 2)
-    for ax, scores, title, ylabel in ((axes[0], analogy, "Google analogies (3CosAdd)", "accuracy"),
-                                      (axes[1], wordsim, "WordSim-353", r"Spearman $\rho$")):
-        names = [m for m in labels if scores.get(m) is not None]
-        ax.bar(range(len(names)), [scores[m] for m in names], color="tab:blue")
-        ax.set_xticks(range(len(names)), [labels[m] for m in names], rotation=30, ha="right", fontsize=8)
-        ax.set_ylabel(ylabel)
-        ax.set_title(title)
+def scores_figure(scores: dict, labels: dict) -> Figure:
+    """One bar chart per evaluation set: each row's score (analogy accuracy or Spearman rho), coverage in the title."""
+    from sims.data.evaluation import EVALUATION_SETS
+
+    sets = [s for s in EVALUATION_SETS if any(scores.get(m) and s.name in scores[m] for m in labels)]
+    columns = 3
+    rows = max(1, math.ceil(len(sets) / columns))
+    fig = Figure(figsize=(4.4 * columns, 3.4 * rows), layout="constrained")
+    axes = fig.subplots(rows, columns, squeeze=False).ravel()
+    names = list(labels)
+    colours = colormaps["tab10"](np.arange(len(names)) % 10)
+    for ax, spec in zip(axes, sets):
+        values = [(scores[m] or {}).get(spec.name, {}).get("score") if scores.get(m) else None for m in names]
+        ax.bar(range(len(names)), [np.nan if v is None else v for v in values], color=colours)
+        ax.set_xticks(range(len(names)), [labels[m] for m in names], rotation=35, ha="right", fontsize=7)
+        cell = next((scores[m][spec.name] for m in names if scores.get(m)), {"covered": 0, "total": 0})
+        ax.set_title(f"{spec.label} ({cell['covered']}/{cell['total']} in vocabulary)", fontsize=9)
+        ax.set_ylabel("accuracy (3CosAdd)" if spec.kind == "analogy" else r"Spearman $\rho$", fontsize=8)
+    for ax in axes[len(sets):]:
+        ax.set_visible(False)
+    return fig
+
+
+def size_figure(sweep: list, labels: dict, sets=("google", "ws353", "simlex", "men")) -> Figure:
+    """Each row's score against corpus size (tokens of each prefix, log axis), one panel per set."""
+    from sims.data.evaluation import SETS_BY_NAME
+
+    fig = Figure(figsize=(4.2 * len(sets), 3.8), layout="constrained")
+    axes = fig.subplots(1, len(sets), squeeze=False)[0]
+    for ax, name in zip(axes, sets):
+        for m, label in labels.items():
+            points = [(p["tokens"], p["scores"][m][name]["score"]) for p in sweep
+                      if p["scores"].get(m) and p["scores"][m].get(name, {}).get("score") is not None]
+            if points:
+                x, y = zip(*points)
+                ax.plot(x, y, marker="o", lw=1.4, label=label)
+        ax.set_xscale("log")
+        ax.set_xlabel("corpus tokens (prefix)")
+        ax.set_ylabel("accuracy" if SETS_BY_NAME[name].kind == "analogy" else r"Spearman $\rho$")
+        ax.set_title(SETS_BY_NAME[name].label)
+    axes[0].legend(fontsize=7, loc="best")
+    return fig
+
+
+def rank_figure(rank: dict, families: int = 6) -> Figure:
+    """Rank as early stopping: the closed form truncated at rank k against trained QWEM (and SGNS) at the
+    records where its effective rank is k; panels: each tracked set, then the largest Google families."""
+    columns = rank["columns"]
+    sets = [c for c in columns if ":" not in c]
+    family_columns = [c for c in columns if c.startswith("google:")][:families]
+    shown = sets + family_columns
+    per_row = 4
+    rows = max(1, math.ceil(len(shown) / per_row))
+    fig = Figure(figsize=(4.0 * per_row, 3.3 * rows), layout="constrained")
+    axes = fig.subplots(rows, per_row, squeeze=False).ravel()
+    closed = np.array([[np.nan if v is None else v for v in row] for row in rank["closed_form"]], dtype=float)
+    for ax, column in zip(axes, shown):
+        j = columns.index(column)
+        ax.plot(rank["k"], closed[:, j], color="black", lw=1.5, label="closed form, rank k")
+        for name, marker in (("qwem", "o"), ("sgns", "s")):
+            if name in rank:
+                scores = np.array([[np.nan if v is None else v for v in row] for row in rank[name]["scores"]],
+                                  dtype=float).reshape(len(rank[name]["rank"]), len(columns))
+                ax.plot(rank[name]["rank"], scores[:, j], ls="none", marker=marker, ms=3.5, alpha=0.7,
+                        label=f"{name} at effective rank k")
+        ax.set_xlabel("rank k")
+        ax.set_title(column.replace("google:", "Google: "), fontsize=9)
+    axes[0].legend(fontsize=7)
+    for ax in axes[len(shown):]:
+        ax.set_visible(False)
     return fig
 
 
 def write_figures(out_dir: Path, prediction: ClosedForm, trained: dict, initial: np.ndarray, sigma: float,
-                  reference: np.ndarray, bases: dict, k: int, analogy: dict, wordsim: dict, labels: dict,
-                  method: str = "sgd") -> list[str]:
-    """Write the dynamics (when QWEM was trained), overlap (paper Fig. 5) and scores figures; their file names.
+                  reference: np.ndarray, bases: dict, k: int, scores: dict, labels: dict,
+                  method: str = "sgd", sweep: list | None = None, rank: dict | None = None) -> list[str]:
+    """Write the dynamics (when QWEM was trained), overlap (paper Fig. 5), scores, corpus-size and rank figures.
 
-    `labels` maps each embedding's name to its display label, in display order.
+    `labels` maps each embedding's name to its display label, in display order; returns the file names.
     """
     out_dir = Path(out_dir)
     figures = []
@@ -91,7 +151,12 @@ def write_figures(out_dir: Path, prediction: ClosedForm, trained: dict, initial:
     heat = [m for m in ("qwem", "sgns", "word2vec", "pca_ppmi") if m in bases]
     if heat:
         figures.append(("realtext_overlap.png", overlap_figure(reference, bases, k, heat, labels)))
-    figures.append(("realtext_scores.png", scores_figure(analogy, wordsim, labels)))
+    figures.append(("realtext_scores.png", scores_figure(scores, labels)))
+    if sweep and len(sweep) > 1:
+        size_labels = {m: label for m, label in labels.items() if any(p["scores"].get(m) for p in sweep)}
+        figures.append(("realtext_corpus_size.png", size_figure(sweep, size_labels)))
+    if rank:
+        figures.append(("realtext_rank.png", rank_figure(rank)))
     for name, fig in figures:
         fig.savefig(out_dir / name, dpi=DPI)
     return [name for name, _ in figures]

@@ -255,7 +255,7 @@ def _overlaps(prediction: ClosedForm, embeddings: dict) -> tuple[np.ndarray, dic
     k = min(OVERLAP_DIRECTIONS, prediction.learned_modes)
     k_summary = min(OVERLAP_SUMMARY, k)
     reference = prediction.spectrum.eigenvectors[:, :k]
-    bases = {m: left_singular_basis(embeddings[m], k) for m in MODELS if embeddings[m] is not None}
+    bases = {m: left_singular_basis(embeddings[m], k) for m in MODELS if embeddings.get(m) is not None}
     overlap = {f"{m}~pca_mstar": subspace_overlap(reference, bases[m], k_summary)
                for m in MODELS if m != "pca_mstar" and m in bases}
     for a, b in (("qwem", "sgns"), ("sgns", "word2vec")):
