@@ -19,7 +19,6 @@ from sims.pipelines.realtext.run import pmi_zero_filled, run_study
 from sims.claims.recording import assert_within
 from theory.target import pmi, target_matrix
 
-pytest.importorskip("gensim")  # ships the corpus and the benchmark files
 
 WINDOW = 16
 

@@ -90,6 +90,8 @@ _LEDGER_KEY = pytest.StashKey[Ledger]()
 
 
 def pytest_addoption(parser):
+    parser.addini("claims_registered", type="bool", default=False,
+                  help="fail collection when a test names a claim or conjecture id that is not registered")
     parser.addoption("--claims-json", metavar="PATH", default=None,
                      help="write the claims ledger (every claim and conjecture collected, its status, "
                           "examples run and worst error vs tolerance) as JSON to PATH")
@@ -149,7 +151,12 @@ def _entry_for(item) -> TestEntry | None:
     if conjecture is not None:
         statement = conjecture.args[0] if conjecture.args else (_first_doc_line(item) or item.name)
         default_id = "C-" + Path(str(item.path)).stem.removeprefix("test_").replace("_", "-").upper()
-        return TestEntry(item.nodeid, str(conjecture.kwargs.get("id", default_id)), "conjecture", str(statement),
+        conjecture_id = str(conjecture.kwargs.get("id", default_id))
+        registered = registry.REGISTRY.get(conjecture_id)
+        if registered is not None:  # as for claims, the registry holds the one statement
+            return TestEntry(item.nodeid, conjecture_id, "conjecture", registered.statement, source=registered.source,
+                             rationale=registered.rationale, strict=bool(conjecture.kwargs.get("strict", False)))
+        return TestEntry(item.nodeid, conjecture_id, "conjecture", str(statement),
                          source=str(conjecture.kwargs.get("source", "open question (THEORY §6)")),
                          rationale=str(conjecture.kwargs.get("rationale", "")),
                          strict=bool(conjecture.kwargs.get("strict", False)))
@@ -165,7 +172,19 @@ def pytest_collection_modifyitems(config, items):
             item.extra_keyword_matches.add(entry.claim_id)
 
 
+def _require_registered(session) -> None:
+    """With ini `claims_registered = true`, every claim or conjecture id a test names must be in the registry:
+    a claim is defined once (sims/claims/definitions/), and a test cannot carry a second, private statement."""
+    if not session.config.getini("claims_registered"):
+        return
+    unknown = sorted({entry.claim_id for entry in map(_entry_for, session.items)
+                      if entry is not None and entry.claim_id not in registry.REGISTRY})
+    if unknown:
+        raise pytest.UsageError(f"claim ids not in the registry (sims/claims/definitions/): {', '.join(unknown)}")
+
+
 def pytest_collection_finish(session):
+    _require_registered(session)
     ledger = session.config.stash[_LEDGER_KEY]
     for item in session.items:
         entry = _entry_for(item)

@@ -328,3 +328,8 @@ def score_all(embeddings: np.ndarray, loaded: dict, families: bool = True) -> di
     """Every loaded set scored on one embedding: {set name: cell} (see score_set)."""
     return {name: score_set(embeddings, data, SETS_BY_NAME[name].kind, families and name == "google")
             for name, data in loaded.items()}
+
+
+def check_sets(names=None) -> None:
+    """Read every set's file (or those named) once, so a missing or malformed one fails before any work."""
+    load_sets({}, names)

@@ -10,7 +10,6 @@ from sims.claims.definitions.s5_realtext import CountedCorpusCase, RealTextSgdCa
 from sims.claims.recording import check_claim
 from sims.corpus import corpus_statistics, default_corpus
 
-pytest.importorskip("gensim")  # ships the corpus and the benchmark files
 
 WINDOW = 16
 

@@ -25,7 +25,7 @@ EXPECTED = {
         outcome="refuted",
         reason="not by a reordering but by GD's stability limit: eigenvalues (1.0, 0.5, 0.25, 0.0, -1.0, -4.0), "
                "dim=3, seed=0, sigma=1e-8, init_seed=0, LearningRate(fraction=0.5) (eta lam_1 = 1) diverges, "
-               "mode 3 never reaching half height (steps 43.5, 86.9, nan), because lam_min = -4 < -3 lam_1 makes "
+               "mode 3 never reaching half height (steps 43.5, 86.9, nan), because lam_min = -4 < -lam_1 makes "
                "the stiffest rate (lam_1 - lam_min)/2 = 2.5 and GD stable only for eta < 0.8 (GD-STAB-NEG). The "
                "'ci' search (12 examples) misses it, random search ('dev') finds it about 1 run in 4: the test "
                "carries it as @example. Below that limit the order held in every example tried"),

@@ -7,17 +7,11 @@ import pytest
 
 from sims.claims.definitions.s5_realtext import AnalogyComparisonCase
 from sims.claims.recording import check_claim
-from sims.claims.registry import get
 from sims.corpus import corpus_statistics
 from sims.data.evaluation import load_analogies
 
-pytest.importorskip("gensim")  # ships the corpus and the benchmark files
 
-CONJECTURE = get("RT-PMI")
-
-
-@pytest.mark.conjecture(CONJECTURE.statement, rationale=CONJECTURE.rationale, id=CONJECTURE.id,
-                        source=CONJECTURE.source)
+@pytest.mark.conjecture(id="RT-PMI")
 def test_closed_form_beats_pmi_on_analogies():
     counted = corpus_statistics(None, 2000, 16, cache=False)
     check_claim("RT-PMI", AnalogyComparisonCase(counted.cooccurrence(), load_analogies(counted.index), dim=50,

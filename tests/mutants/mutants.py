@@ -29,7 +29,7 @@ MUTANTS = (
         old='return cooccurrence(self.counts, unigram=self.word_counts, name="corpus co-occurrence counts")',
         new='return cooccurrence(self.counts, name="corpus co-occurrence counts")',
         description="real-text P_i taken as the row sums of P_ij, not the token frequencies THEORY §1 fixes",
-        tests=("tests/test_conventions.py", "tests/test_corpus.py", "tests/claims/test_s5_realtext.py"),
+        tests=("tests/claims/test_s1_conventions.py", "tests/test_corpus.py", "tests/claims/test_s5_realtext.py"),
     ),
     Mutant(
         id="unigram-ignored",
@@ -37,7 +37,7 @@ MUTANTS = (
         old="        p = p / p.sum()\n",
         new="        p = joint.sum(axis=1)\n",
         description="theory.target.cooccurrence ignores a given unigram and uses the row sums of P_ij",
-        tests=("tests/test_conventions.py", "tests/test_corpus.py", "tests/claims/test_s5_realtext.py"),
+        tests=("tests/claims/test_s1_conventions.py", "tests/test_corpus.py", "tests/claims/test_s5_realtext.py"),
     ),
     Mutant(
         id="analogy-no-exclusion",
@@ -45,7 +45,7 @@ MUTANTS = (
         old="        scores[rows, q[:, :3]] = -np.inf\n",
         new="",
         description="3CosAdd no longer excludes the three query words (THEORY §5 protocol)",
-        tests=("tests/test_conventions.py", "tests/claims/test_s5_realtext.py"),
+        tests=("tests/claims/test_s1_conventions.py", "tests/claims/test_s5_realtext.py"),
     ),
     Mutant(
         id="eigen-sort-by-magnitude",

@@ -1,4 +1,4 @@
-"""Open conjectures of THEORY §6 as registry measurements: large-init order (LargeInitCase) and SGNS vs QWEM (SgnsCase)."""
+"""Open conjectures of THEORY §6 as registry measurements: large init, untied weights, large lr, SGNS vs QWEM."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import numpy as np
 from sims.claims.registry import Measurement, register, require
 from theory.predictions import ClosedForm
 
-__all__ = ["LargeInitCase", "SgnsCase", "mode_strengths", "half_height_crossings"]
+__all__ = ["LargeInitCase", "LargeRateCase", "SgnsCase", "UntiedCase", "half_height_crossings", "mode_strengths",
+           "untied_flow"]
 
 LARGE_INIT_SAMPLES = 1500
 LARGE_INIT_HORIZON = 30.0   # flow time, in units of 1 / lam_m
@@ -139,3 +140,107 @@ def sgns_subspace(case: SgnsCase) -> Measurement:
     best = float(np.max(result.overlap))
     return Measurement(1.0 - best, predicted=">= 0.9", measured=best,
                        what="1 - max over the run of the overlap of W's top-d left singular space with QWEM's v_1..v_d")
+
+
+# --- Untied weights (THEORY §6) -------------------------------------------------------------------------
+
+
+
+def untied_flow(target: np.ndarray, w0: np.ndarray, c0: np.ndarray, t_end: float):
+    """Gradient flow of 1/4 ||W W'^T - M*||^2 (the untied QWEM under Setting 3.1, same time unit as the tied
+    flow): dW/dt = -1/2 (W W'^T - M*) W', dW'/dt = -1/2 (W' W^T - M*) W. Returns W(t_end), W'(t_end)."""
+    from scipy.integrate import solve_ivp
+
+    size, dim = w0.shape
+    scale = float(np.sqrt(np.mean(w0 ** 2)))
+
+    def rhs(t, y):
+        w, c = y[: size * dim].reshape(size, dim), y[size * dim:].reshape(size, dim)
+        return -0.5 * np.concatenate([(w @ (c.T @ c) - target @ c).ravel(), (c @ (w.T @ w) - target @ w).ravel()])
+
+    # atol relative to the init's size: the early phase is exponential (as in sims.simulators.ode).
+    solution = solve_ivp(rhs, (0.0, t_end), np.concatenate([w0.ravel(), c0.ravel()]), method="DOP853",
+                         rtol=1e-9, atol=1e-9 * scale)
+    y = solution.y[:, -1]
+    return y[: size * dim].reshape(size, dim), y[size * dim:].reshape(size, dim)
+
+
+@dataclass
+class UntiedCase:
+    """A target, a small W(0) and a balanced W'(0) = H W(0) (H orthogonal from `context_seed`), sigma given."""
+
+    prediction: ClosedForm = field(repr=False)
+    initial: np.ndarray = field(repr=False)
+    sigma: float
+    context_seed: int
+    label: str = ""
+
+    def __repr__(self) -> str:
+        return self.label or f"UntiedCase(V={self.prediction.size}, d={self.prediction.dim}, sigma={self.sigma:g})"
+
+
+def _untied_minimiser_error(case: UntiedCase) -> Measurement:
+    from sims.data.synthetic import random_orthogonal
+
+    p = case.prediction
+    c0 = random_orthogonal(p.size, case.context_seed) @ case.initial  # balanced: c0^T c0 = w0^T w0
+    # Long enough for every mode of either sign with |lam| >= lam_d to be learned from sigma.
+    rates = np.abs(np.linalg.eigvalsh(p.target))
+    slowest = np.min(rates[rates >= p.learned_eigenvalues[-1] * (1 - 1e-9)])
+    t_end = 2.0 * np.log(1.0 / case.sigma ** 2) / slowest + 30.0 / slowest
+    w, c = untied_flow(p.target, case.initial, c0, t_end)
+    product = w @ c.T
+    return Measurement(float(np.max(np.abs(product - p.gram))), np.linalg.eigvalsh(p.gram)[::-1][: p.dim],
+                       np.sort(np.linalg.eigvals(product).real)[::-1][: p.dim + 1], scale=float(p.learned_eigenvalues[0]),
+                       what="max |W W'^T - sum_(k<=d) max(lam_k, 0) v_k v_k^T| / lam_1 at the end of the untied flow")
+
+
+UNTIED_RATIONALE = ("THEORY §6 lists untied weights as open. Linearising, [W; W'] grows with the block matrix "
+                    "[[0, M*], [M*, 0]] whose rates are +-lam_k: a negative eigenvalue grows in the antisymmetric "
+                    "part W - W' at rate |lam|, so large negative eigenvalues may be fitted where tied weights never do.")
+
+register("C-UNTIED", "Untied W != W' from a small balanced init (W'(0) = H W(0), H orthogonal, so W^T W = W'^T W') "
+                     "learn the tied model's directions: W W'^T -> sum_(k<=d) max(lam_k, 0) v_k v_k^T.",
+         source="open question (THEORY §6)", tolerance="converged_gram", section=6, kind="conjecture",
+         rationale=UNTIED_RATIONALE)(_untied_minimiser_error)
+register("C-UNTIED-SMALL-NEGATIVES",
+         "Untied W != W' from a small balanced init learn the tied model's directions when no negative eigenvalue "
+         "is larger in magnitude than lam_d (|lam_j| < lam_d for every lam_j < 0).",
+         source="open question (THEORY §6)", tolerance="converged_gram", section=6, kind="conjecture",
+         rationale="The refinement of C-UNTIED that the linearisation suggests: the antisymmetric part W - W' then "
+                   "grows more slowly than every learned mode, and the flow may still pick the tied "
+                   "minimiser.")(_untied_minimiser_error)
+
+
+# --- Large learning rate (THEORY §6: finite lr) ----------------------------------------------------------
+
+@dataclass
+class LargeRateCase:
+    """A flow case (target and small W(0)) and a GD learning rate given as eta lam_1."""
+
+    flow: object
+    eta_lambda1: float
+
+    def __repr__(self) -> str:
+        return f"{self.flow!r}, eta lam_1 = {self.eta_lambda1:g}"
+
+
+@register("C-LARGE-LR-ORDER",
+          "GD with eta lam_1 in [1, 1.8] from a small random init reaches the minimiser, one mode at a time in "
+          "decreasing-eigenvalue order (measured half-height times increasing in k).",
+          source="open question (THEORY §6)", tolerance="exact_count", section=6, kind="conjecture",
+          rationale="THEORY §4 proves only the flow limit and the stability bound eta lam_1 < 2; between them GD "
+                    "overshoots each mode's saturation, which could reorder or merge steps (THEORY §6: finite lr).")
+def large_rate_order(case: LargeRateCase) -> Measurement:
+    from sims.simulators.gd import run_gd
+
+    p, initial = case.flow.prediction, case.flow.initial
+    lr = case.eta_lambda1 / float(p.learned_eigenvalues[0])
+    t_end = 1.5 * float(np.max(p.random_step_times(initial))) + 40.0 / p.learned_eigenvalues[-1]
+    result = run_gd(p, initial, lr, int(np.ceil(t_end / lr)), device="cpu")
+    steps = result.measured_step_times()
+    require(result.converged, "GD converges", measured=result.extra.get("reason"))
+    finite = steps[np.isfinite(steps)]
+    violations = int(np.count_nonzero(~np.isfinite(steps))) + int(np.count_nonzero(np.diff(finite) <= 0))
+    return Measurement(float(violations), p.random_step_times(initial), steps,
+                       what="modes never learned + consecutive half-height times out of order")

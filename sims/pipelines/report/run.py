@@ -95,21 +95,26 @@ def _progress(enabled: bool, total: int):
     return progress_bar(total, "report", enabled, unit="phase")
 
 
-def gd_plan(prediction: ClosedForm, case: FlowCase, lr: float | None) -> dict:
+def gd_plan(prediction: ClosedForm, case: FlowCase, lr: float | None, strict: bool = True) -> dict:
     """GD's learning rate, horizon and record spacing: the flow's horizon when affordable, else past the
-    last separated step (all GD-DELAY reads); InputError when not even that fits MAX_GD_STEPS."""
+    last separated step (all GD-DELAY reads); InputError when not even that fits MAX_GD_STEPS (`strict`:
+    GD or SGD will run; otherwise the plan only describes eta, capped at MAX_GD_STEPS)."""
     eta = GD_LR_FRACTION * prediction.gd_stability_limit if lr is None else check_positive(lr, "--lr")
     horizon = case.t_end
-    if horizon / eta > MAX_GD_STEPS:
-        separated = separated_modes(case)
-        last = case.predicted_steps[separated] if np.any(separated) else case.predicted_steps
-        horizon = float(np.max(last)) * (1.0 + GD_STEP_MARGIN)
-    steps = int(math.ceil(horizon / eta))
-    if steps > MAX_GD_STEPS:
-        lam = prediction.learned_eigenvalues
-        raise InputError(f"GD would need {steps} steps to pass the separated steps at t = {horizon:.3g} with lr "
-                         f"{eta:.3g} (lam_1/lam_m = {lam[0] / lam[-1]:.3g}); use a larger --lr, a smaller --dim "
-                         "or --methods ode")
+    with np.errstate(over="ignore"):
+        if not horizon / eta <= MAX_GD_STEPS:  # also an overflow to inf (a tiny --lr)
+            separated = separated_modes(case)
+            last = case.predicted_steps[separated] if np.any(separated) else case.predicted_steps
+            horizon = float(np.max(last)) * (1.0 + GD_STEP_MARGIN)
+        ratio = horizon / eta
+    if not ratio <= MAX_GD_STEPS:
+        if strict:
+            lam = prediction.learned_eigenvalues
+            raise InputError(f"GD would need {ratio:.3g} steps to pass the separated steps at t = {horizon:.3g} with "
+                             f"lr {eta:.3g} (lam_1/lam_m = {lam[0] / lam[-1]:.3g}); use a larger --lr, a smaller --dim "
+                             "or --methods ode")
+        ratio = MAX_GD_STEPS
+    steps = max(1, int(math.ceil(ratio)))
     return {"lr": eta, "steps": steps, "t_end": steps * eta, "record_every": max(1, steps // GD_RECORDS),
             "lr_times_lambda1": eta * float(prediction.learned_eigenvalues[0]),
             "stability_limit": prediction.gd_stability_limit, "unstable": bool(eta >= prediction.gd_stability_limit)}
@@ -123,14 +128,15 @@ def sgd_plan(prediction: ClosedForm, predicted: np.ndarray, eta: float, quick: b
     t_main = float(predicted[-1]) * 1.1 + SGD_SETTLE_RATES / lam[-1]
     relax = 1.0 / max(lam[-1] - max(next_eigenvalue(prediction), 0.0), 1e-12)
     anneal_time = SGD_ANNEAL_EFOLDS * relax
-    plan = {"lr": lr, "steps": int(math.ceil(t_main / flow_step)), "flow_step": flow_step,
-            "batch": QUICK_SGD_BATCH if quick else SGD_BATCH, "anneal_lr": lr / SGD_ANNEAL,
-            "anneal_steps": int(math.ceil(anneal_time / (flow_step / SGD_ANNEAL))), "anneal_time": anneal_time,
-            "psi": "setting31", "loss": "qwem"}
-    if plan["steps"] + plan["anneal_steps"] > MAX_SGD_STEPS:
-        raise InputError(f"SGD would need {plan['steps'] + plan['anneal_steps']} steps (more than {MAX_SGD_STEPS}); "
+    with np.errstate(over="ignore"):
+        main_steps, anneal_steps = t_main / flow_step, anneal_time / (flow_step / SGD_ANNEAL)
+    if not main_steps + anneal_steps <= MAX_SGD_STEPS:  # also an overflow to inf (a tiny --lr)
+        raise InputError(f"SGD would need {main_steps + anneal_steps:.3g} steps (more than {MAX_SGD_STEPS}); "
                          "use a larger --lr, a smaller --dim or --methods ode,gd")
-    return plan
+    return {"lr": lr, "steps": max(1, int(math.ceil(main_steps))), "flow_step": flow_step,
+            "batch": QUICK_SGD_BATCH if quick else SGD_BATCH, "anneal_lr": lr / SGD_ANNEAL,
+            "anneal_steps": int(math.ceil(anneal_steps)), "anneal_time": anneal_time,
+            "psi": "setting31", "loss": "qwem"}
 
 
 def _run_sgd(scenario: Scenario, prediction: ClosedForm, initial: np.ndarray, plan: dict, device: str,
@@ -205,7 +211,7 @@ def run_report(scenario: Scenario, *, methods=SIMULATORS, lr: float | None = Non
         notes.append("SGD dropped: it samples word pairs, so it needs co-occurrences (--cooccurrence), "
                      "not a bare target matrix (--matrix).")
     prediction, initial, case = _predict(scenario, simulators, notes)
-    gd = gd_plan(prediction, case, lr)
+    gd = gd_plan(prediction, case, lr, strict="gd" in simulators or "sgd" in simulators)
     if "gd" in simulators and gd["t_end"] < case.t_end:
         notes.append(f"GD runs to t = {gd['t_end']:.4g} (past the separated steps), not to the flow's horizon "
                      f"{case.t_end:.4g}: that would take more than {MAX_GD_STEPS} steps.")

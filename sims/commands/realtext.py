@@ -1,0 +1,166 @@
+"""`w2v-theory realtext`: the real-text study (THEORY §5, §7) on a corpus or a counts file, stages cached."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from sims.commands._common import dimension, positive_int, seed_int
+from sims.simulators.device import DEVICES
+
+NAME = "realtext"
+ORDER = 45
+HELP = "the real-text study: closed form vs PPMI, both PMIs, QWEM, SGNS, word2vec on nine benchmarks"
+DEFAULT_OUT = "w2v-realtext"
+MARKER = "summary.json"
+DESCRIPTION = """\
+Count a corpus's windowed co-occurrences (THEORY §1; or read them from `w2v-theory count`'s FILE.npz),
+build the embeddings below at dimension d, score each on every evaluation set, and write DIR/report.md,
+DIR/summary.json and the figures. Rows (--models, comma list; default all):
+
+  closed-form  PCA of M*: W = V_d Λ_d^{1/2}, the closed form of trained QWEM (Theorem 1)
+  ppmi         PCA of PPMI = max(PMI, 0)
+  pmi          PCA of PMI with 0 where P_ij = 0 (the suite's baseline; stronger than the paper's)
+  pmi-paper    PCA of the paper's PMI, ln(P_ij/(P_iP_j) + 1e-25): -57.6 wherever a pair is unseen
+  qwem         QWEM trained from small init (entry-sampled SGD, Setting 3.1)
+  sgns         SGNS (the logistic loss, tied weights), same SGD at twice the lr
+  word2vec     gensim's skip-gram, one negative, untied (needs the corpus text, not a counts file)
+  groups: all, count (= no-training: the four PCA rows)
+
+Evaluation sets, all read from installed package data (no network): Google analogies (overall, per
+family, semantic/syntactic), MSR analogies, WordSim-353 and its similarity/relatedness splits,
+SimLex-999, MEN, Stanford Rare Words, MTurk-287; each score is reported with its coverage (questions
+or pairs in the vocabulary). Analogies: 3CosAdd on unit vectors, query words excluded; similarity:
+Spearman rho of cosines.
+
+Also: every count-based row (and word2vec) against corpus size (prefixes, --sizes), and rank as
+early stopping (THEORY §7): the closed form truncated at rank k = 1..d next to trained QWEM at the
+records where its effective rank is k (figures realtext_corpus_size.png, realtext_rank.png).
+
+Every stage (counts, each spectrum, each trained model, each prefix) is cached as .npz under
+$W2V_THEORY_CACHE/realtext (default ~/.cache/w2v-theory), keyed by its inputs, validated on load; a
+rerun with the same arguments reuses them (--no-cache recomputes). Progress: one line per stage on
+stderr (--no-progress: none).
+
+Time per stage, measured on this project's 2-core CPU machine shared with other jobs, on the
+2.58 M-token corpus of examples/assemble_corpus.py (d = 200, L = 16, fresh cache):
+#TIMINGS#
+Exit status: 0 done, 2 bad input (one line on stderr; nothing written).
+
+examples:
+  w2v-theory realtext corpus.txt --vocab 5000 --dim 200 --models count      # minutes, no training
+  w2v-theory realtext --counts counts.npz --dim 200 --models closed-form,ppmi,pmi,pmi-paper,qwem
+  w2v-theory realtext corpus.txt --vocab 5000 --dim 200 --out study/        # every row (training: ~1 h here)
+"""
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("corpus", nargs="*", metavar="CORPUS",
+                        help="text files or folders (plain, .gz/.bz2/.xz, Wikipedia XML); default: --counts")
+    parser.add_argument("--counts", metavar="FILE.npz", default=None,
+                        help="counts written by `w2v-theory count` instead of a corpus (word2vec and --sizes "
+                             "need the text and are skipped)")
+    parser.add_argument("--vocab", type=positive_int, default=None, metavar="V",
+                        help="vocabulary size (default 2000; with --counts, the file's)")
+    parser.add_argument("--dim", "-d", type=dimension, default=50, metavar="d", help="embedding dimension (default 50)")
+    parser.add_argument("--window", type=positive_int, default=None, metavar="L",
+                        help="window per side (default 16; with --counts, the file's)")
+    parser.add_argument("--models", default="all", metavar="LIST", help="rows, comma list (see above; default all)")
+    parser.add_argument("--sizes", default="1/8,1/4,1/2,1", metavar="LIST",
+                        help="corpus fractions for the corpus-size sweep (default 1/8,1/4,1/2,1; 'none' skips it)")
+    parser.add_argument("--trainer", default="auto", choices=("auto", "sgd", "gd"),
+                        help="QWEM/SGNS trainer: entry-sampled SGD (auto, sgd) or full-batch GD (gd)")
+    parser.add_argument("--seed", type=seed_int, default=0, metavar="S", help="seed of W(0), SGD and word2vec")
+    parser.add_argument("--device", default="auto", choices=DEVICES, help="torch device for QWEM/SGNS (default auto)")
+    parser.add_argument("--workers", type=positive_int, default=1, metavar="N", help="counting processes (default 1)")
+    parser.add_argument("--quick", action="store_true", help="seconds-long smoke run (short training)")
+    parser.add_argument("--no-cache", action="store_true", help="recompute every stage, cache nothing")
+    parser.add_argument("--out", default=DEFAULT_OUT, metavar="DIR", help=f"output folder (default ./{DEFAULT_OUT})")
+    parser.add_argument("--no-progress", action="store_true", help="no progress lines on stderr")
+
+
+def validate(args) -> dict:
+    """Every check that can fail before any work: returns run_study's keyword arguments."""
+    from sims.data.evaluation import check_sets
+    from sims.io import check_output_dir
+    from sims.pipelines.realtext.run import parse_models, parse_sizes, resolve_source
+    from sims.simulators.device import resolve_device
+    from theory.validation import InputError, check_seed
+
+    corpus = args.corpus or None
+    if corpus is None and args.counts is None:
+        raise InputError("give a CORPUS or --counts FILE.npz")
+    check_output_dir(args.out, MARKER)
+    resolve_device(args.device)
+    check_seed(args.seed, rngs=("numpy", "torch", "gensim"), offset=1)
+    models, sizes = parse_models(args.models), parse_sizes(args.sizes)
+    vocab = args.vocab
+    if args.counts is not None:
+        from sims.data.counts_file import load_counts
+
+        resolve_source(corpus, args.counts)
+        counted = load_counts(args.counts)
+        size, window = counted.counts.shape[0], counted.window
+        if vocab is not None and vocab != size:
+            raise InputError(f"--vocab {vocab} differs from the counts file's V = {size}")
+        if args.window is not None and args.window != window:
+            raise InputError(f"--window {args.window} differs from the counts file's L = {window}")
+        vocab = size
+    else:
+        from sims.data.reader import corpus_files
+
+        corpus_files(corpus)
+        vocab = 2000 if vocab is None else vocab
+        window = 16 if args.window is None else args.window
+    if vocab < 2:
+        raise InputError(f"--vocab V={vocab} must be >= 2")
+    if not 1 <= args.dim < vocab:
+        raise InputError(f"--dim d={args.dim} must satisfy 1 <= d < V={vocab}")
+    check_sets()
+    return dict(vocab=vocab, dim=args.dim, window=window, seed=args.seed, device=args.device, quick=args.quick,
+                progress=not args.no_progress, trainer=args.trainer, counts=args.counts, models=models,
+                sizes=sizes, cache=not args.no_cache, workers=args.workers)
+
+
+def run_command(corpus, options: dict, out, staging: Path) -> dict:
+    """run_study into `staging` (the caller's staged output folder); the summary."""
+    from sims.pipelines.realtext.run import run_study
+
+    return run_study(corpus, out_dir=staging, **options)
+
+
+def run(args) -> int:
+    from sims.io import json_text, staged_output
+
+    options = validate(args)
+    corpus = args.corpus or None
+    with staged_output(args.out, replace_marker=MARKER) as staging:
+        summary = run_command(corpus, options, args.out, staging)
+        (staging / "report.md").write_text("# w2v-theory real-text study\n\n" + summary["markdown"]
+                                           + "".join(f"\n![{name}]({name})\n" for name in summary["figures"]),
+                                           encoding="utf-8")
+        (staging / MARKER).write_text(json_text({k: v for k, v in summary.items() if k != "markdown"}),
+                                      encoding="utf-8")
+    _print_table(summary, Path(args.out))
+    return 0
+
+
+def _print_table(summary: dict, out: Path) -> None:
+    from sims.data.evaluation import EVALUATION_SETS
+
+    names = [s for s in EVALUATION_SETS if s.name in summary["coverage"]]
+    width = max(len(label) for label in summary["labels"].values())
+    print(f"{'':<{width}} " + " ".join(f"{s.name:>9}" for s in names))
+    print(f"{'coverage':<{width}} " + " ".join(
+        f"{summary['coverage'][s.name]['covered']:>9}" for s in names))
+    for m, label in summary["labels"].items():
+        cells = []
+        for s in names:
+            cell = (summary["scores"].get(m) or {}).get(s.name)
+            value = None if cell is None else cell["score"]
+            cells.append(f"{'n/a':>9}" if value is None else
+                         (f"{100 * value:>8.1f}%" if s.kind == "analogy" else f"{value:>9.3f}"))
+        print(f"{label:<{width}} " + " ".join(cells))
+    t = summary["timings"]
+    print(f"total {t['total_s']:.1f} s ({t['cache_hits']} stages from the cache); report: {out / 'report.md'}",
+          file=sys.stdout)
