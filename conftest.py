@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-# Oversubscribed BLAS on a shared 2-core box is up to 80x slower; set before numpy/torch load.
+# Oversubscribed BLAS threads on a shared machine run many times slower (see README); set before numpy/torch load.
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 

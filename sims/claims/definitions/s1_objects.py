@@ -2,7 +2,7 @@
 
 Each claim is measured against a reference computed here straight from the definition, independently of
 the code it checks (no shared tokeniser or scoring). The cases are small and constructed by the tests
-(tests/test_conventions.py) so that the convention matters: a corpus whose token frequencies differ from
+(tests/claims/test_s1_conventions.py) so that the convention matters: a corpus whose token frequencies differ from
 the row sums of P_ij, analogy questions whose b - a + c lies nearest a query word.
 """
 
