@@ -401,3 +401,18 @@ def test_12_corpus_with_nothing_to_learn_is_refused_up_front(capsys, inputs, mon
                          "--dim", "2", "--out", "r")
     assert code == 2 and len(err.splitlines()) == 1 and "no positive eigenvalue" in err, err
     assert [p for p in listing(inputs) if not p.startswith("cache")] == before
+
+
+# Classes of failure the fuzz test (tests/test_fuzz_cli.py) found, each pinned here.
+
+def test_fuzz_found_huge_sigma_in_predict_is_not_small(capsys, inputs):
+    """sigma = 1e300: sigma ** 2 raised OverflowError (a traceback); now the init is refused as not small."""
+    assert_refused(capsys, inputs, "predict", "--matrix", "S.npy", "--dim", "2", "--init-scale", "1e300",
+                   fragment="not small")
+
+
+def test_fuzz_found_tiny_lr_in_report_is_refused(capsys, inputs):
+    """--lr 1e-320: horizon / lr overflowed to inf and int(inf) raised; now GD's step count is refused."""
+    assert_refused(capsys, inputs, "report", "--quick", "--lr", "1e-320", "--out", "r", fragment="GD would need")
+    # With --methods ode, GD's learning rate does not matter: nothing is refused for it.
+    from sims.pipelines.report.run import gd_plan  # noqa: F401  (the plan is lenient when GD does not run)

@@ -1,4 +1,5 @@
-"""Streaming, parallel counting (RT-COUNT-STREAM, RT-COUNT-PARTITION): equal to sims.corpus bit for bit.
+"""Streaming, parallel counting (RT-COUNT-STREAM, RT-COUNT-PARTITION; registry:
+sims/claims/definitions/s1_streaming.py): equal to sims.corpus bit for bit, whatever the partitioning.
 
 Also the .npz counts file (round trip; every defect a one-line InputError) and `w2v-theory count`.
 """
@@ -15,6 +16,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from sims.claims.definitions.s1_streaming import PartitionCase, StreamCase
+from sims.claims.recording import check_claim
 from sims.corpus import corpus_statistics
 from sims.data.counting import count_corpus
 from sims.data.counts_file import load_counts, save_counts
@@ -63,36 +66,26 @@ def outcome(function):
         return "error", str(exc)
 
 
-@pytest.mark.claim("RT-COUNT-STREAM", source="THEORY §1 (conventions of sims.corpus.corpus_statistics)")
+@pytest.mark.claim("RT-COUNT-STREAM")
 @given(text=texts(), window=st.integers(1, 5), vocab=st.integers(2, 12))
 def test_streaming_counts_equal_corpus_statistics(text, window, vocab):
     """Tiny shards and chunks (cuts at many line boundaries) change nothing, nor do errors differ."""
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "corpus.txt"
-        path.write_text(text, encoding="utf-8")
-        kind, reference = outcome(lambda: corpus_statistics(path, vocab, window, cache=False))
-        streamed_kind, streamed = outcome(lambda: count_corpus(path, vocab, window, **SMALL_CHUNKS).statistics())
-    assert streamed_kind == kind, (reference, streamed)
-    if kind == "ok":
-        same_statistics(streamed, reference)
+    check_claim("RT-COUNT-STREAM", StreamCase(text, vocab, window, **SMALL_CHUNKS))
 
 
-@pytest.mark.claim("RT-COUNT-STREAM", source="THEORY §1 on gensim's lee_background.cor")
+@pytest.mark.claim("RT-COUNT-STREAM")
 @pytest.mark.parametrize("vocab, window", [(500, 5), (2000, 16)])
 def test_streaming_counts_equal_on_real_text(vocab, window):
-    reference = corpus_statistics(lee_corpus(), vocab, window, cache=False)
-    streamed = count_corpus(lee_corpus(), vocab, window, shard_bytes=20_000, chunk_bytes=5_000)
-    same_statistics(streamed.statistics(), reference)
-    assert streamed.counts.dtype == np.int64
+    check_claim("RT-COUNT-STREAM", StreamCase(None, vocab, window, shard_bytes=20_000, chunk_bytes=5_000,
+                                              path=str(lee_corpus()), label=f"lee_background, V={vocab}, L={window}"))
 
 
-@pytest.mark.claim("RT-COUNT-STREAM", source="THEORY §1: a word never next to another is skipped")
+@pytest.mark.claim("RT-COUNT-STREAM")
 def test_lonely_word_is_replaced_as_corpus_statistics_does(tmp_path):
+    check_claim("RT-COUNT-STREAM", StreamCase("title\ntitle\ntitle\na b a\nb c\n", 2, 2))
     path = tmp_path / "c.txt"
     path.write_text("title\ntitle\ntitle\na b a\nb c\n")
-    streamed = count_corpus(path, 2, 2).statistics()
-    same_statistics(streamed, corpus_statistics(path, 2, 2, cache=False))
-    assert streamed.vocab == ["a", "b"]
+    assert count_corpus(path, 2, 2).statistics().vocab == ["a", "b"]
 
 
 def partition_corpus(tmp_path) -> Path:
@@ -105,28 +98,25 @@ def partition_corpus(tmp_path) -> Path:
     return folder
 
 
-@pytest.mark.claim("RT-COUNT-PARTITION", source="THEORY §1: exact integer counts do not depend on partitioning")
+@pytest.mark.claim("RT-COUNT-PARTITION")
 def test_one_process_and_two_local_workers_agree(tmp_path):
     folder = partition_corpus(tmp_path)
-    one = count_corpus(folder, 800, 8, workers=1, shard_bytes=10_000_000)
-    two = count_corpus(folder, 800, 8, workers=2, shard_bytes=30_000, chunk_bytes=7_000)
-    assert one.vocab == two.vocab
-    assert np.array_equal(one.counts, two.counts) and np.array_equal(one.word_counts, two.word_counts)
-    assert (one.tokens, one.kept_tokens, one.documents) == (two.tokens, two.kept_tokens, two.documents)
+    check_claim("RT-COUNT-PARTITION", PartitionCase(
+        str(folder), 800, 8, (dict(workers=1, shard_bytes=10_000_000),
+                              dict(workers=2, shard_bytes=30_000, chunk_bytes=7_000)),
+        label="lee_background in two files, V=800, L=8: 1 process vs 2 local workers"))
 
 
 @pytest.mark.slow
-@pytest.mark.claim("RT-COUNT-PARTITION", source="THEORY §1: the same counts on a Dask cluster")
+@pytest.mark.claim("RT-COUNT-PARTITION")
 def test_dask_local_cluster_agrees(tmp_path):
     distributed = pytest.importorskip("dask.distributed")
     folder = partition_corpus(tmp_path)
-    one = count_corpus(folder, 800, 8, workers=1)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=None) as cluster:
-        on_dask = count_corpus(folder, 800, 8, scheduler=cluster.scheduler_address, shard_bytes=30_000)
-    assert one.vocab == on_dask.vocab
-    assert np.array_equal(one.counts, on_dask.counts)
-    assert (one.tokens, one.kept_tokens, one.documents) == (on_dask.tokens, on_dask.kept_tokens, on_dask.documents)
+        check_claim("RT-COUNT-PARTITION", PartitionCase(
+            str(folder), 800, 8, (dict(workers=1), dict(scheduler=cluster.scheduler_address, shard_bytes=30_000)),
+            label="lee_background in two files, V=800, L=8: 1 process vs a 2-worker Dask LocalCluster"))
 
 
 def test_counts_file_round_trip(tmp_path):

@@ -1,4 +1,5 @@
-"""The fast top-k eigensolver (RT-TOPK): the largest eigenpairs BY VALUE, as dense eigh gives them."""
+"""The fast top-k eigensolver (RT-TOPK; registry: sims/claims/definitions/s2_topk.py): the largest eigenpairs BY
+VALUE, as dense eigh gives them, each residual within its stated bound."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import scipy.linalg
 from hypothesis import given
 from hypothesis import strategies as st
 
+from sims.claims.definitions.s2_topk import TopKCase
+from sims.claims.recording import check_claim
 from theory.topk import METHODS, top_eigenpairs
 
 CPU_METHODS = [m for m in METHODS if m != "torch"]
@@ -32,40 +35,27 @@ def spectra(draw):
     return np.concatenate([top, rest, negatives]), k, draw(st.integers(0, 2**16))
 
 
-@pytest.mark.claim("RT-TOPK", source="THEORY §1: eigenvalues ordered by value, not magnitude")
+@pytest.mark.claim("RT-TOPK")
 @pytest.mark.parametrize("method", CPU_METHODS)
 @given(problem=spectra())
 def test_top_eigenpairs_match_dense_eigh(method, problem):
     values, k, seed = problem
-    m = prescribed(values, seed)
-    result = top_eigenpairs(m, k, method=method)
-    dense_values, dense_vectors = scipy.linalg.eigh(m)
-    expected = dense_values[::-1][:k]
-    norm = np.abs(dense_values).max()
-    assert np.all(result.residuals <= result.bound)
-    assert result.bound <= 1e-8 * norm * 1.01
-    np.testing.assert_allclose(result.eigenvalues, expected, rtol=0, atol=1e-9 * norm)
-    # Same vectors up to sign (the gap makes them unique): |<v, v_dense>| = 1.
-    overlap = np.abs(np.sum(result.eigenvectors * dense_vectors[:, ::-1][:, :k], axis=0))
-    np.testing.assert_allclose(overlap, 1.0, atol=1e-7)
-    largest = np.argmax(np.abs(result.eigenvectors), axis=0)
-    assert np.all(result.eigenvectors[largest, np.arange(k)] > 0)
+    check_claim("RT-TOPK", TopKCase(prescribed(values, seed), k, method,
+                                    label=f"V={len(values)}, k={k}, seed={seed}, method={method}, "
+                                          f"top {np.round(values[:k], 3)}, most negative {values[-1]:.3g}"))
 
 
-@pytest.mark.claim("RT-TOPK", source="THEORY §1: a cluster at the top is resolved too")
+@pytest.mark.claim("RT-TOPK")
 def test_clustered_top_and_determinism():
     values = np.concatenate([[5.0, 5.0 - 1e-9, 4.0], np.linspace(-1, 1, 150), [-80.0]])
-    m = prescribed(values, 3)
-    first = top_eigenpairs(m, 3, method="chebyshev")
-    again = top_eigenpairs(m, 3, method="chebyshev")
-    assert np.array_equal(first.eigenvectors, again.eigenvectors)
-    np.testing.assert_allclose(first.eigenvalues, [5.0, 5.0, 4.0], atol=1e-8 * 80)
-    assert np.all(first.residuals <= first.bound)
+    check_claim("RT-TOPK", TopKCase(prescribed(values, 3), 3, "chebyshev", unique_vectors=False,
+                                    label="eigenvalues 5, 5 - 1e-9, 4 over a [-1, 1] bulk and -80"))
 
 
 @pytest.mark.cuda
 def test_torch_cuda_path_matches():
     m = prescribed(np.concatenate([[9.0, 7.0, 3.0], np.linspace(-1, 1, 200), [-50.0]]), 1)
+    check_claim("RT-TOPK", TopKCase(m, 3, "torch", device="cuda", label="V=204, k=3 on CUDA"))
     gpu = top_eigenpairs(m, 3, device="cuda")
     cpu = top_eigenpairs(m, 3, method="lapack")
     np.testing.assert_allclose(gpu.eigenvalues, cpu.eigenvalues, atol=1e-9 * 50)

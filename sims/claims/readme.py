@@ -26,17 +26,13 @@ def claims_table() -> str:
 
 
 def conjectures_table(expected: dict) -> str:
-    """Every conjecture with the outcome the expected-outcome map records for it (tests/conjectures/expected.py).
-
-    `expected` maps id -> an object with `outcome` and `reason`; the statement comes from the registry when
-    the conjecture is registered there, else from `statements` in the map entry.
-    """
-    registered = {c.id: c for c in all_claims("conjecture")}
-    lines = ["| id | conjecture | outcome (profile `ci`) |", "|---|---|---|"]
-    for conjecture_id in sorted(expected):
-        entry = expected[conjecture_id]
-        statement = registered[conjecture_id].statement if conjecture_id in registered else entry.statement
-        lines.append(f"| `{conjecture_id}` | {_cell(statement)} | **{entry.outcome}**: {_cell(entry.reason)} |")
+    """Every registered conjecture with the outcome the expected-outcome map records for it
+    (tests/conjectures/expected.py: id -> an object with `outcome` and `reason`)."""
+    lines = ["| id | conjecture | outcome (every Hypothesis profile) |", "|---|---|---|"]
+    for conjecture in all_claims("conjecture"):
+        entry = expected.get(conjecture.id)
+        outcome = f"**{entry.outcome}**: {_cell(entry.reason)}" if entry else "not in the outcome map"
+        lines.append(f"| `{conjecture.id}` | {_cell(conjecture.statement)} | {outcome} |")
     return "\n".join(lines)
 
 

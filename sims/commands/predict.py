@@ -72,17 +72,19 @@ def run(args) -> int:
 # Below this sigma^2 the initial strengths s_k^2(0) ~ sigma^2 leave float64's normal range (sigma ~ 1e-145):
 # the step times are then computed from log sigma (below).
 LOG_DOMAIN_BELOW = 1e-290
+# Above this sigma^2 (sigma ~ 1e145) the strengths overflow instead; in log form such an init is "not small".
+LOG_DOMAIN_ABOVE = 1e290
 
 
 def predicted_step_times(prediction: ClosedForm, scale: float, seed: int | None) -> np.ndarray:
     """Half-height times from aligned init s_k^2(0) = sigma^2 (seed None) or, through the QR predictor, from
     random_init(V, d, sigma, seed); InputError when some mode starts at or above half height.
 
-    For a tiny sigma the strengths underflow; since random_init is sigma times a unit-variance draw, the
+    For a tiny (or huge) sigma the strengths underflow (overflow); since random_init is sigma times a unit-variance draw, the
     QR strengths are sigma^2 times those of the unit draw, and t_k = (ln(lam_k - u_k) - ln u_k) / lam_k is
     evaluated with ln u_k = 2 ln sigma + ln(unit strength_k) (e.g. sigma = 1e-300, lam = 4: t ~ 345).
     """
-    if scale * scale >= LOG_DOMAIN_BELOW:
+    if LOG_DOMAIN_BELOW <= scale * scale <= LOG_DOMAIN_ABOVE:
         if seed is None:
             return prediction.aligned_step_times(scale)
         return prediction.random_step_times(random_init(prediction.size, prediction.dim, scale, seed))

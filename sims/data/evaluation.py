@@ -17,6 +17,7 @@ accuracy is the fraction answered with d, over those questions only (their numbe
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -137,7 +138,10 @@ def wordsim_spearman(embeddings: np.ndarray, pairs: SimilarityPairs) -> float | 
         return None
     unit = unit_rows(embeddings)
     cosine = np.einsum("ij,ij->i", unit[pairs.ids[:, 0]], unit[pairs.ids[:, 1]])
-    rho = scipy.stats.spearmanr(cosine, pairs.human).statistic
+    with warnings.catch_warnings():
+        # Constant cosines (e.g. a rank-1 embedding) have no rank correlation: None, not a warning.
+        warnings.simplefilter("ignore", scipy.stats.ConstantInputWarning)
+        rho = scipy.stats.spearmanr(cosine, pairs.human).statistic
     return None if not np.isfinite(rho) else float(rho)
 
 

@@ -109,6 +109,9 @@ SGNS_LR_FACTOR = 2.0
 COEFFICIENT_LIMIT = 0.5     # see sampler_lr_limit
 QUICK_MAX_STEPS = 1_500
 RECORDS = 60                # recorded points per training phase (each costs one M* W product)
+# The study records more (and scores W at each, sims.pipelines.realtext.run.scored_records), so that the rank
+# sweep sees QWEM at many effective ranks: each record costs one M* W product and one evaluation (~0.3 s at V = 5000).
+STUDY_RECORDS = 150
 WORD2VEC_TOKEN_PASSES = 12_000_000  # epochs = this / corpus tokens, clamped to [5, 50]
 
 
@@ -195,7 +198,7 @@ def gd_schedule(prediction: ClosedForm, initial: np.ndarray, quick: bool = False
 
 def train_sgd(stats: Cooccurrence, prediction: ClosedForm, initial: np.ndarray, schedule: dict, *,
               loss: str = "qwem", seed: int = 0, device: str = "auto",
-              sampler: str = SGD_SAMPLER) -> SimulationResult:
+              sampler: str = SGD_SAMPLER, records: int = RECORDS) -> SimulationResult:
     """Both phases of `schedule` (sims.simulators.sgd.run_sgd_phases) as one result in QWEM flow units.
 
     Both samplers have the same step -> time map, so `schedule` is sampler-independent apart from its
@@ -208,7 +211,7 @@ def train_sgd(stats: Cooccurrence, prediction: ClosedForm, initial: np.ndarray, 
     speed = SGNS_LR_FACTOR if loss == "sgns" else 1.0
     result = run_sgd_phases(stats, prediction, initial, speed * schedule["lr"], schedule["steps"],
                             speed * schedule["anneal_lr"], schedule["anneal_steps"], seed=seed,
-                            records_per_phase=RECORDS, loss=loss, device=device, sampler=sampler,
+                            records_per_phase=records, loss=loss, device=device, sampler=sampler,
                             batch=sgd_batch(prediction.size))
     if speed == 1.0:
         return result
@@ -219,7 +222,7 @@ def train_sgd(stats: Cooccurrence, prediction: ClosedForm, initial: np.ndarray, 
 
 
 def train_gd(prediction: ClosedForm, initial: np.ndarray, schedule: dict, *, loss: str = "qwem",
-             device: str = "auto") -> SimulationResult:
+             device: str = "auto", records: int = RECORDS) -> SimulationResult:
     """Full-batch GD on the exact expected loss (Setting 3.1, k = 1), in flow time t = lr * steps.
 
     sims.simulators.gd.run_gd with `loss`: qwem steps W <- W - lr 1/2 (WW^T - M*) W, sgns the expected
@@ -228,7 +231,7 @@ def train_gd(prediction: ClosedForm, initial: np.ndarray, schedule: dict, *, los
     from sims.simulators.gd import run_gd
 
     return run_gd(prediction, initial, schedule["lr"], schedule["steps"], loss=loss, dtype="float32",
-                  device=device, record_every=max(1, schedule["steps"] // RECORDS))
+                  device=device, record_every=max(1, schedule["steps"] // records))
 
 
 def train_word2vec(documents: list[list[str]], vocab: list[str], dim: int, window: int, seed: int,
@@ -451,12 +454,12 @@ def _result_arrays(result: SimulationResult) -> dict:
     arrays = {name: np.asarray(getattr(result, name)) for name in RESULT_ARRAYS}
     arrays.update(converged=np.bool_(result.converged), diverged=np.bool_(result.diverged),
                   device=np.array(result.device), method=np.array(result.method),
-                  phase_boundary=np.float64(result.extra.get("phase_boundary", np.nan)))
+                  phase_boundary=np.float64(result.extra.get("phase_boundary", -1.0)))  # -1: one phase
     return arrays
 
 
 def _result_from(arrays: dict) -> SimulationResult:
-    extra = {} if not np.isfinite(arrays["phase_boundary"]) else {"phase_boundary": float(arrays["phase_boundary"])}
+    extra = {} if arrays["phase_boundary"] < 0 else {"phase_boundary": float(arrays["phase_boundary"])}
     return SimulationResult(method=str(arrays["method"]), times=arrays["times"],
                             singular_values=arrays["singular_values"], error=arrays["error"], loss=arrays["loss"],
                             effective_rank=arrays["effective_rank"], overlap=arrays["overlap"],
@@ -496,10 +499,9 @@ def train_stage(name: str, stats: Cooccurrence, prediction: ClosedForm, initial:
     from sims.simulators.device import resolve_device
 
     size, dim = initial.shape
-    records = max(2, len(columns))
     inputs = dict(counts=key, model=name, dim=dim, seed=seed, method=method, device=resolve_device(device),
                   schedule={k: (float(v) if np.isscalar(v) else None) for k, v in schedule.items()},
-                  batch=sgd_batch(size), sampler=SGD_SAMPLER, sgns_lr=SGNS_LR_FACTOR, records=RECORDS,
+                  batch=sgd_batch(size), sampler=SGD_SAMPLER, sgns_lr=SGNS_LR_FACTOR, records=STUDY_RECORDS,
                   init=float(np.linalg.norm(initial)), columns=columns)
     stage = stage_key("train", **inputs)
     expect = {"times": ("f", (None,)), "singular_values": ("f", (None, dim)), "error": ("f", (None,)),
@@ -522,9 +524,10 @@ def train_stage(name: str, stats: Cooccurrence, prediction: ClosedForm, initial:
 
     with scored_records(score):
         if method == "sgd":
-            result = train_sgd(stats, prediction, initial, schedule, loss=name, seed=seed, device=device)
+            result = train_sgd(stats, prediction, initial, schedule, loss=name, seed=seed, device=device,
+                               records=STUDY_RECORDS)
         else:
-            result = train_gd(prediction, initial, schedule, loss=name, device=device)
+            result = train_gd(prediction, initial, schedule, loss=name, device=device, records=STUDY_RECORDS)
     speed = SGNS_LR_FACTOR if (name == "sgns" and method == "sgd") else 1.0
     record = {"rank": np.array(ranks, dtype=np.int64), "time": np.array(times) / speed,
               "scores": np.array(rows, dtype=np.float64).reshape(len(rows), len(columns))}
@@ -552,6 +555,7 @@ def word2vec_stage(files, counted: CorpusStatistics, dim: int, window: int, seed
     if hit is not None:
         return hit["embeddings"], epochs, True
     keep = set(counted.vocab)
+    files = [files()] if callable(files) else files  # a prefix's text is written only when needed
     documents = [[t for t in doc if t in keep] for doc in iter_documents(files)]
     embeddings = train_word2vec(documents, counted.vocab, dim, window, seed, epochs)
     cache.store("word2vec", stage, {"embeddings": embeddings})
@@ -608,7 +612,12 @@ def evaluate_rows(embeddings: dict, loaded: dict) -> dict:
 
 def _size_sweep(source: Source, sizes, vocab: int, dim: int, window: int, models, seed: int, quick: bool,
                 cache: StageCache, timings: dict, notes: list, progress: bool, full: dict) -> list[dict]:
-    """Scores of the count-based rows (and word2vec) on each prefix of the corpus, recounted at the same V."""
+    """Scores of the count-based rows (and word2vec) on each prefix of the corpus, recounted at the same V.
+
+    A prefix's text is only written (to a temporary file) when one of its stages is not in the cache.
+    """
+    from sims.corpus import cache_path, load_cached
+
     sweep = []
     rows = [m for m in models if m in COUNT_MODELS or m == "word2vec"]
     with tempfile.TemporaryDirectory(prefix="w2v-prefix-") as folder:
@@ -617,19 +626,34 @@ def _size_sweep(source: Source, sizes, vocab: int, dim: int, window: int, models
                 sweep.append({"fraction": 1.0, **full})
                 continue
             t0 = time.perf_counter()
-            path, tokens = prefix_file(source.files, fraction, Path(folder))
-            prefix = Source([path], None, stage_key("prefix", digest=source.digest, fraction=fraction))
-            try:
-                counted = _count_stage(prefix, vocab, window, cache, 1, False)
-            except InputError as exc:
-                notes.append(f"corpus-size sweep: the {fraction:g} prefix cannot be counted at V = {vocab} ({exc}).")
-                continue
+            digest = stage_key("prefix", digest=source.digest, fraction=fraction)
+            path = Path(folder) / f"prefix-{fraction:.4f}.txt"
+
+            def text(path=path, fraction=fraction):
+                if not path.is_file():
+                    prefix_file(source.files, fraction, Path(folder))
+                return path
+
+            counted = None
+            if cache.enabled:
+                where, key = cache_path(digest, vocab, window, cache.folder.parent)
+                counted = load_cached(where, key, f"{source.name} (first {fraction:g})", vocab, window) \
+                    if where.is_file() else None
+                if counted is not None:
+                    cache.hits.append("counts")
+            if counted is None:
+                try:
+                    counted = _count_stage(Source([text()], None, digest), vocab, window, cache, 1, False)
+                except InputError as exc:
+                    notes.append(f"corpus-size sweep: the {fraction:g} prefix cannot be counted at V = {vocab} "
+                                 f"({exc}).")
+                    continue
             stats = counted.cooccurrence()
-            key = counts_key(prefix, counted)
+            key = counts_key(Source(None, None, digest), counted)
             embeddings = {}
             for m in rows:
                 if m == "word2vec":
-                    embeddings[m] = word2vec_stage([path], counted, dim, window, seed, quick, key, cache)[0]
+                    embeddings[m] = word2vec_stage(text, counted, dim, window, seed, quick, key, cache)[0]
                 else:
                     embeddings[m] = pca_embeddings(spectrum_stage(stats, MATRICES[m], dim + 1, key, cache), dim)
             loaded = load_sets(counted.index)
