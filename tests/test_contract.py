@@ -414,5 +414,3 @@ def test_fuzz_found_huge_sigma_in_predict_is_not_small(capsys, inputs):
 def test_fuzz_found_tiny_lr_in_report_is_refused(capsys, inputs):
     """--lr 1e-320: horizon / lr overflowed to inf and int(inf) raised; now GD's step count is refused."""
     assert_refused(capsys, inputs, "report", "--quick", "--lr", "1e-320", "--out", "r", fragment="GD would need")
-    # With --methods ode, GD's learning rate does not matter: nothing is refused for it.
-    from sims.pipelines.report.run import gd_plan  # noqa: F401  (the plan is lenient when GD does not run)

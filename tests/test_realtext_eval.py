@@ -212,6 +212,9 @@ def test_rank_sweep_truncates_the_closed_form(tmp_path):
     columns = rank_columns(loaded)
     rank = _rank_sweep(spectrum, 5, loaded, columns, {})
     assert rank["k"] == [1, 2, 3, 4, 5] and len(rank["closed_form"]) == 5
+    from sims.pipelines.realtext.run import rank_grid
+    grid = rank_grid(200)
+    assert grid[:40] == list(range(1, 41)) and grid[-1] == 200 and grid == sorted(set(grid))
     assert columns[0] == "google" and any(c.startswith("google:") for c in columns)
     full = pca_embeddings(spectrum, 5)
     assert full.shape == (40, 5)

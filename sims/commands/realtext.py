@@ -33,7 +33,8 @@ SimLex-999, MEN, Stanford Rare Words, MTurk-287; each score is reported with its
 or pairs in the vocabulary). Analogies: 3CosAdd on unit vectors, query words excluded; similarity:
 Spearman rho of cosines.
 
-Also: every count-based row (and word2vec) against corpus size (prefixes, --sizes), and rank as
+Also: every count-based row (and word2vec) against corpus size (--sizes fractions of the documents,
+spread evenly over the corpus, or its first ones with --size-order prefix), and rank as
 early stopping (THEORY §7): the closed form truncated at rank k = 1..d next to trained QWEM at the
 records where its effective rank is k (figures realtext_corpus_size.png, realtext_rank.png).
 
@@ -43,8 +44,12 @@ rerun with the same arguments reuses them (--no-cache recomputes). Progress: one
 stderr (--no-progress: none).
 
 Time per stage, measured on this project's 2-core CPU machine shared with other jobs, on the
-2.58 M-token corpus of examples/assemble_corpus.py (d = 200, L = 16, fresh cache):
-#TIMINGS#
+2.58 M-token corpus of examples/assemble_corpus.py (d = 200, L = 16, fresh cache; a rerun with every
+stage cached takes seconds):
+  V = 5000:  counts 2.7 s; spectra (top 201) M* 8.6 s, PPMI 10.6 s, PMI 22.5 s, paper's PMI 21.4 s;
+             evaluation 1.5 s; corpus-size sweep (3 prefixes, count-based rows) 117 s; rank sweep 9 s;
+             figures 2 s. Training: QWEM #QWEM#, SGNS #SGNS#, word2vec #W2V#.
+  V = 10000: counts 8.2 s; spectra 128-261 s each (beside a training run); evaluation 9.3 s.
 Exit status: 0 done, 2 bad input (one line on stderr; nothing written).
 
 examples:
@@ -68,6 +73,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--models", default="all", metavar="LIST", help="rows, comma list (see above; default all)")
     parser.add_argument("--sizes", default="1/8,1/4,1/2,1", metavar="LIST",
                         help="corpus fractions for the corpus-size sweep (default 1/8,1/4,1/2,1; 'none' skips it)")
+    parser.add_argument("--size-order", default="spread", choices=("spread", "prefix"),
+                        help="corpus-size subsets: documents spread evenly over the corpus (default) or its first ones")
     parser.add_argument("--trainer", default="auto", choices=("auto", "sgd", "gd"),
                         help="QWEM/SGNS trainer: entry-sampled SGD (auto, sgd) or full-batch GD (gd)")
     parser.add_argument("--seed", type=seed_int, default=0, metavar="S", help="seed of W(0), SGD and word2vec")
@@ -119,7 +126,7 @@ def validate(args) -> dict:
     check_sets()
     return dict(vocab=vocab, dim=args.dim, window=window, seed=args.seed, device=args.device, quick=args.quick,
                 progress=not args.no_progress, trainer=args.trainer, counts=args.counts, models=models,
-                sizes=sizes, cache=not args.no_cache, workers=args.workers)
+                sizes=sizes, cache=not args.no_cache, workers=args.workers, size_order=args.size_order)
 
 
 def run_command(corpus, options: dict, out, staging: Path) -> dict:
@@ -136,9 +143,7 @@ def run(args) -> int:
     corpus = args.corpus or None
     with staged_output(args.out, replace_marker=MARKER) as staging:
         summary = run_command(corpus, options, args.out, staging)
-        (staging / "report.md").write_text("# w2v-theory real-text study\n\n" + summary["markdown"]
-                                           + "".join(f"\n![{name}]({name})\n" for name in summary["figures"]),
-                                           encoding="utf-8")
+        (staging / "report.md").write_text("# w2v-theory real-text study\n\n" + summary["markdown"], encoding="utf-8")
         (staging / MARKER).write_text(json_text({k: v for k, v in summary.items() if k != "markdown"}),
                                       encoding="utf-8")
     _print_table(summary, Path(args.out))

@@ -101,7 +101,7 @@ def size_figure(sweep: list, labels: dict, sets=("google", "ws353", "simlex", "m
                 x, y = zip(*points)
                 ax.plot(x, y, marker="o", lw=1.4, label=label)
         ax.set_xscale("log")
-        ax.set_xlabel("corpus tokens (prefix)")
+        ax.set_xlabel("corpus tokens (subset)")
         ax.set_ylabel("accuracy" if SETS_BY_NAME[name].kind == "analogy" else r"Spearman $\rho$")
         ax.set_title(SETS_BY_NAME[name].label)
     axes[0].legend(fontsize=7, loc="best")
@@ -111,9 +111,13 @@ def size_figure(sweep: list, labels: dict, sets=("google", "ws353", "simlex", "m
 def rank_figure(rank: dict, families: int = 6) -> Figure:
     """Rank as early stopping: the closed form truncated at rank k against trained QWEM (and SGNS) at the
     records where its effective rank is k; panels: each tracked set, then the largest Google families."""
+    from sims.data.evaluation import SETS_BY_NAME
+
     columns = rank["columns"]
-    sets = [c for c in columns if ":" not in c]
-    family_columns = [c for c in columns if c.startswith("google:")][:families]
+    sizes = rank.get("family_questions", {})
+    sets = [c for c in columns if ":" not in c] + [c for c in ("google:semantic", "google:syntactic") if c in columns]
+    family_columns = sorted((c for c in columns if c.startswith("google:") and c not in sets),
+                            key=lambda c: -sizes.get(c.partition(":")[2], 0))[:families]
     shown = sets + family_columns
     per_row = 4
     rows = max(1, math.ceil(len(shown) / per_row))
@@ -122,7 +126,7 @@ def rank_figure(rank: dict, families: int = 6) -> Figure:
     closed = np.array([[np.nan if v is None else v for v in row] for row in rank["closed_form"]], dtype=float)
     for ax, column in zip(axes, shown):
         j = columns.index(column)
-        ax.plot(rank["k"], closed[:, j], color="black", lw=1.5, label="closed form, rank k")
+        ax.plot(rank["k"], closed[:, j], color="black", lw=1.5, marker=".", ms=3, label="closed form, rank k")
         for name, marker in (("qwem", "o"), ("sgns", "s")):
             if name in rank:
                 scores = np.array([[np.nan if v is None else v for v in row] for row in rank[name]["scores"]],
@@ -130,7 +134,12 @@ def rank_figure(rank: dict, families: int = 6) -> Figure:
                 ax.plot(rank[name]["rank"], scores[:, j], ls="none", marker=marker, ms=3.5, alpha=0.7,
                         label=f"{name} at effective rank k")
         ax.set_xlabel("rank k")
-        ax.set_title(column.replace("google:", "Google: "), fontsize=9)
+        name, _, family = column.partition(":")
+        title = SETS_BY_NAME[name].label + (f": {family}" if family else "")
+        if family in sizes:
+            title += f" ({sizes[family]} questions)"
+        ax.set_title(title, fontsize=9)
+        ax.set_ylabel("accuracy" if SETS_BY_NAME[name].kind == "analogy" else r"Spearman $\rho$", fontsize=8)
     axes[0].legend(fontsize=7)
     for ax in axes[len(shown):]:
         ax.set_visible(False)

@@ -47,7 +47,10 @@ def markdown_section(summary: dict) -> str:
     if len(sweep) > 1:
         shown = [n for n in ("google", "ws353", "simlex", "men") if n in coverage]
         rows = [m for m in summary["labels"] if any(p["scores"].get(m) for p in sweep)]
-        lines += ["", "Corpus size (prefixes of the corpus, each recounted with its own top-V words; "
+        how = ("its first documents" if summary.get("size_order") == "prefix" else
+               "documents spread evenly over the corpus (document i when frac(0.618 i) < f), each subset inside "
+               "the next")
+        lines += ["", f"Corpus size (a fraction f of the corpus: {how}; each recounted with its own top-V words; "
                       "`realtext_corpus_size.png`):", "",
                   "| embedding | set | " + " | ".join(f"{p['fraction']:g} ({p['tokens']:,} tokens)" for p in sweep) + " |",
                   "|---|---|" + "---|" * len(sweep)]
@@ -85,6 +88,13 @@ def markdown_section(summary: dict) -> str:
               "M*. gensim has no tied weights (we evaluate its centre vectors) and runs with sample=0, "
               "ns_exponent=1 to match P_ij / P_iP_j."]
     lines += [f"Note: {n}" for n in summary["notes"]]
+    captions = {"realtext_scores.png": "Every row on every evaluation set",
+                "realtext_corpus_size.png": "Scores against corpus size (prefixes)",
+                "realtext_rank.png": "Rank as early stopping: the closed form at rank k vs trained QWEM at effective rank k",
+                "realtext_dynamics.png": "Trained QWEM (and SGNS) against the closed-form curves",
+                "realtext_overlap.png": "Squared overlaps with M*'s eigenvectors (paper Fig. 5)"}
+    for name in summary.get("figures", []):
+        lines += ["", f"![{captions.get(name, name)}]({name})"]
     return "\n".join(lines) + "\n"
 
 
@@ -107,13 +117,13 @@ def _rank_text(rank: dict, summary: dict) -> str:
     """One paragraph: the closed form's Google accuracy and WordSim rho at a few ranks, and QWEM's where recorded."""
     columns = rank["columns"]
     ks = rank["k"]
-    marks = sorted({k for k in (1, 2, 5, 10, 20, 50, 100, 200, ks[-1]) if k <= ks[-1]})
+    marks = sorted({k for k in (1, 2, 5, 10, 20, 40, 50, 100, 200, ks[-1]) if k in ks})
     parts = []
     for column, percent in (("google", True), ("ws353", False)):
         if column not in columns:
             continue
         j = columns.index(column)
-        values = ", ".join(f"k={k}: {_fmt(rank['closed_form'][k - 1][j], percent)}" for k in marks)
+        values = ", ".join(f"k={k}: {_fmt(rank['closed_form'][ks.index(k)][j], percent)}" for k in marks if k in ks)
         parts.append(f"{summary['sets'][column]['label']} {values}")
     text = ("Rank as early stopping (THEORY §7; `realtext_rank.png`): the closed form truncated at rank k — "
             + "; ".join(parts) + ".")

@@ -25,8 +25,8 @@ Rows (`models`, all with the same vocabulary, window and dimension d):
                  its centre (wv) and context (syn1neg) matrices are separate; we evaluate wv. Needs the
                  corpus text (not available from a counts file alone).
 
-Besides the table, two sweeps: every row's scores against corpus size (prefixes of the corpus, SIZES,
-each recounted with its own top-V vocabulary), and rank as early stopping (THEORY §7): the closed form
+Besides the table, two sweeps: every row's scores against corpus size (fractions SIZES of the corpus's
+documents, spread evenly over it or its first ones, each recounted with its own top-V vocabulary), and rank as early stopping (THEORY §7): the closed form
 truncated at rank k = 1..d next to trained QWEM at the records where its effective rank is k.
 """
 
@@ -75,6 +75,19 @@ MODEL_GROUPS = {"all": MODELS, "count": COUNT_MODELS, "no-training": COUNT_MODEL
 SIZES = (0.125, 0.25, 0.5, 1.0)
 # Rank sweep: similarity sets scored at every rank (the analogies per family too).
 RANK_SETS = ("google", "ws353", "simlex", "men")
+# Ranks at which the truncated closed form is scored: every k up to RANK_DENSE, then RANK_SPARSE more, spaced
+# evenly in log k up to d (d included). Scoring at rank k costs O(questions x V x k).
+RANK_DENSE = 40
+RANK_SPARSE = 40
+
+
+def rank_grid(dim: int) -> list[int]:
+    """1..min(d, RANK_DENSE), then up to RANK_SPARSE ranks log-spaced to d (always ending at d)."""
+    dense = list(range(1, min(dim, RANK_DENSE) + 1))
+    if dim <= RANK_DENSE:
+        return dense
+    sparse = np.unique(np.round(np.geomspace(RANK_DENSE + 1, dim, RANK_SPARSE)).astype(int))
+    return dense + [int(k) for k in sparse if k > RANK_DENSE]
 OVERLAP_DIRECTIONS = 32     # paper Fig. 5 compares the top 32 directions
 OVERLAP_SUMMARY = 10        # the scalar overlap reported in the table: top 10 directions
 # Euler step in flow time, as a fraction of 1/c (c = ClosedForm.stiffest_rate, see GD_STEP_FRACTION): the discrete
@@ -198,7 +211,7 @@ def gd_schedule(prediction: ClosedForm, initial: np.ndarray, quick: bool = False
 
 def train_sgd(stats: Cooccurrence, prediction: ClosedForm, initial: np.ndarray, schedule: dict, *,
               loss: str = "qwem", seed: int = 0, device: str = "auto",
-              sampler: str = SGD_SAMPLER, records: int = RECORDS) -> SimulationResult:
+              sampler: str = SGD_SAMPLER, records: int = RECORDS, progress: bool = False) -> SimulationResult:
     """Both phases of `schedule` (sims.simulators.sgd.run_sgd_phases) as one result in QWEM flow units.
 
     Both samplers have the same step -> time map, so `schedule` is sampler-independent apart from its
@@ -211,7 +224,7 @@ def train_sgd(stats: Cooccurrence, prediction: ClosedForm, initial: np.ndarray, 
     speed = SGNS_LR_FACTOR if loss == "sgns" else 1.0
     result = run_sgd_phases(stats, prediction, initial, speed * schedule["lr"], schedule["steps"],
                             speed * schedule["anneal_lr"], schedule["anneal_steps"], seed=seed,
-                            records_per_phase=records, loss=loss, device=device, sampler=sampler,
+                            records_per_phase=records, loss=loss, device=device, sampler=sampler, progress=progress,
                             batch=sgd_batch(prediction.size))
     if speed == 1.0:
         return result
@@ -365,11 +378,12 @@ def _count_stage(source: Source, vocab: int | None, window: int, cache: StageCac
         if vocab is not None and counted.counts.shape[0] != vocab:
             raise InputError(f"counts file {str(source.counts_file)!r} has V = {counted.counts.shape[0]}, "
                              f"not --vocab {vocab}")
-        if counted.window != window:
+        if window is not None and counted.window != window:
             raise InputError(f"counts file {str(source.counts_file)!r} has window L = {counted.window}, "
                              f"not --window {window}")
         return counted
     vocab = 2000 if vocab is None else vocab
+    window = 16 if window is None else window
     path, key = cache_path(source.digest, vocab, window, cache.folder.parent if cache.enabled else None)
     if cache.enabled and path.is_file():
         hit = load_cached(path, key, source.name, vocab, window)
@@ -472,6 +486,7 @@ def rank_columns(loaded: dict) -> list[str]:
     """The scores tracked along rank: each RANK_SETS set, and the Google families."""
     columns = [name for name in RANK_SETS if name in loaded]
     if "google" in loaded:
+        columns += ["google:semantic", "google:syntactic"]
         columns += [f"google:{f}" for f in dict.fromkeys(loaded["google"].sections.tolist())]
     return columns
 
@@ -491,7 +506,7 @@ def rank_scores(w: np.ndarray, loaded: dict, columns: list[str]) -> np.ndarray:
 
 def train_stage(name: str, stats: Cooccurrence, prediction: ClosedForm, initial: np.ndarray, schedule: dict,
                 method: str, seed: int, device: str, key: str, cache: StageCache, loaded: dict,
-                columns: list[str]) -> tuple[SimulationResult, dict, bool]:
+                columns: list[str], progress: bool = False) -> tuple[SimulationResult, dict, bool]:
     """Train QWEM or SGNS (cached by everything the run depends on), scoring W at each record for the rank sweep.
 
     Returns (result, {"rank", "time", "scores"} per record, whether it came from the cache).
@@ -525,7 +540,7 @@ def train_stage(name: str, stats: Cooccurrence, prediction: ClosedForm, initial:
     with scored_records(score):
         if method == "sgd":
             result = train_sgd(stats, prediction, initial, schedule, loss=name, seed=seed, device=device,
-                               records=STUDY_RECORDS)
+                               records=STUDY_RECORDS, progress=progress)
         else:
             result = train_gd(prediction, initial, schedule, loss=name, device=device, records=STUDY_RECORDS)
     speed = SGNS_LR_FACTOR if (name == "sgns" and method == "sgd") else 1.0
@@ -562,19 +577,35 @@ def word2vec_stage(files, counted: CorpusStatistics, dim: int, window: int, seed
     return embeddings, epochs, False
 
 
-def prefix_file(files, fraction: float, folder: Path) -> tuple[Path, int]:
-    """The first `fraction` of the corpus's tokens (whole documents, tokens re-joined by spaces) as one file."""
+SIZE_ORDERS = ("spread", "prefix")
+# "spread": document i is in the fraction-f subset when frac(i * GOLDEN) < f, so every subset is spread evenly
+# over the whole corpus and contains every smaller one. A plain prefix of a corpus assembled from several
+# sources (the Bible first, then news, Wikipedia, Shakespeare) measures genre as much as size.
+GOLDEN = (math.sqrt(5.0) - 1.0) / 2.0
+
+
+def prefix_file(files, fraction: float, folder: Path, order: str = "prefix") -> tuple[Path, int]:
+    """A `fraction` of the corpus's tokens as one file (whole documents, tokens re-joined by spaces): its first
+    documents ("prefix"), or documents spread evenly over it ("spread", see GOLDEN)."""
     from sims.data.reader import iter_documents
 
+    if order not in SIZE_ORDERS:
+        raise InputError(f"size order must be one of {SIZE_ORDERS}, got {order!r}")
     documents = list(iter_documents(files))
     total = sum(len(d) for d in documents)
-    target, taken, lines = fraction * total, 0, []
-    for doc in documents:
-        if taken >= target:
-            break
-        lines.append(" ".join(doc))
-        taken += len(doc)
-    path = folder / f"prefix-{fraction:.4f}.txt"
+    taken, lines = 0, []
+    if order == "prefix":
+        for doc in documents:
+            if taken >= fraction * total:
+                break
+            lines.append(" ".join(doc))
+            taken += len(doc)
+    else:
+        for i, doc in enumerate(documents):
+            if (i * GOLDEN) % 1.0 < fraction:
+                lines.append(" ".join(doc))
+                taken += len(doc)
+    path = folder / f"{order}-{fraction:.4f}.txt"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path, taken
 
@@ -611,8 +642,10 @@ def evaluate_rows(embeddings: dict, loaded: dict) -> dict:
 
 
 def _size_sweep(source: Source, sizes, vocab: int, dim: int, window: int, models, seed: int, quick: bool,
-                cache: StageCache, timings: dict, notes: list, progress: bool, full: dict) -> list[dict]:
-    """Scores of the count-based rows (and word2vec) on each prefix of the corpus, recounted at the same V.
+                cache: StageCache, timings: dict, notes: list, progress: bool, full: dict,
+                order: str = "spread") -> list[dict]:
+    """Scores of the count-based rows (and word2vec) on each fraction of the corpus (prefix_file's `order`),
+    recounted at the same V.
 
     A prefix's text is only written (to a temporary file) when one of its stages is not in the cache.
     """
@@ -626,12 +659,13 @@ def _size_sweep(source: Source, sizes, vocab: int, dim: int, window: int, models
                 sweep.append({"fraction": 1.0, **full})
                 continue
             t0 = time.perf_counter()
-            digest = stage_key("prefix", digest=source.digest, fraction=fraction)
-            path = Path(folder) / f"prefix-{fraction:.4f}.txt"
+            digest = stage_key("prefix", digest=source.digest, fraction=fraction, **({} if order == "prefix"
+                                                                                      else {"order": order}))
+            path = Path(folder) / f"{order}-{fraction:.4f}.txt"
 
             def text(path=path, fraction=fraction):
                 if not path.is_file():
-                    prefix_file(source.files, fraction, Path(folder))
+                    prefix_file(source.files, fraction, Path(folder), order)
                 return path
 
             counted = None
@@ -664,22 +698,27 @@ def _size_sweep(source: Source, sizes, vocab: int, dim: int, window: int, models
     return sweep
 
 
-def run_study(corpus: str | Path | None = None, *, vocab: int | None = 2000, dim: int = 50, window: int = 16,
+def run_study(corpus: str | Path | None = None, *, vocab: int | None = 2000, dim: int = 50, window: int | None = 16,
               out_dir: Path, seed: int = 0, device: str = "auto", quick: bool = False, progress: bool = False,
               trainer: str = "auto", counts: str | Path | None = None, models=None, sizes=None,
-              cache: bool = True, cache_folder: Path | None = None, workers: int = 1) -> dict:
+              cache: bool = True, cache_folder: Path | None = None, workers: int = 1,
+              size_order: str = "spread") -> dict:
     """Build the selected rows on one corpus (or counts file), evaluate them on every set, run the corpus-size
     and rank sweeps, write figures to `out_dir`; JSON-able summary.
 
     trainer: "sgd" (sims.simulators.sgd.run_sgd with the entry sampler, SGD_SAMPLER), "gd" (full batch, exact
     expected gradient) or "auto" (= "sgd" at every V). models: parse_models's names (default every row).
-    sizes: corpus fractions for the size sweep (default SIZES; needs the corpus text). Every stage is cached
+    sizes: corpus fractions for the size sweep (default SIZES; needs the corpus text), taken by `size_order`
+    (prefix_file: "spread" over the corpus, default, or its first documents, "prefix"). vocab and window None:
+    the counts file's (with `counts`), else 2000 and 16. Every stage is cached
     (sims.pipelines.realtext.stages) unless cache=False.
     """
     if trainer not in ("auto", "sgd", "gd"):
         raise InputError(f"trainer must be auto, sgd or gd, got {trainer!r}")
     models = parse_models(models)
     sizes = parse_sizes(sizes)
+    if size_order not in SIZE_ORDERS:
+        raise InputError(f"size order must be one of {SIZE_ORDERS}, got {size_order!r}")
     method = "sgd" if trainer == "auto" else trainer
     source = resolve_source(corpus, counts)
     stages = StageCache(None if cache_folder is None else Path(cache_folder) / "realtext", enabled=cache)
@@ -691,7 +730,7 @@ def run_study(corpus: str | Path | None = None, *, vocab: int | None = 2000, dim
 
     with _Stage("count_s", timings, progress, stages):
         counted = _count_stage(source, vocab, window, stages, workers, progress)
-    vocab = len(counted.vocab)
+    vocab, window = len(counted.vocab), counted.window
     check_dim(dim, vocab)
     stats = counted.cooccurrence()
     key = counts_key(source, counted)
@@ -722,7 +761,7 @@ def run_study(corpus: str | Path | None = None, *, vocab: int | None = 2000, dim
                 continue
             with _Stage(f"{name}_train_s", timings, progress, stages):
                 result, records[name], _ = train_stage(name, stats, prediction, initial, schedule, method, seed,
-                                                       device, key, stages, loaded, columns)
+                                                       device, key, stages, loaded, columns, progress)
             if result.diverged:
                 notes.append(f"{name} diverged at flow time {result.times[-1]:.3g}; its last finite W is used.")
             trained[name] = result
@@ -748,7 +787,7 @@ def run_study(corpus: str | Path | None = None, *, vocab: int | None = 2000, dim
                 sweep = _size_sweep(source, sizes, vocab, dim, window, models, seed, quick, stages, timings, notes,
                                     progress, {"tokens": counted.tokens, "kept_tokens": counted.kept_tokens,
                                                "scores": {m: s for m, s in scores.items()
-                                                          if m in COUNT_MODELS or m == "word2vec"}})
+                                                          if m in COUNT_MODELS or m == "word2vec"}}, size_order)
         else:
             notes.append("corpus-size sweep needs the corpus text: skipped for a counts file.")
 
@@ -774,7 +813,7 @@ def run_study(corpus: str | Path | None = None, *, vocab: int | None = 2000, dim
         "scores": scores, "coverage": coverage,
         "sets": {s.name: {"label": s.label, "kind": s.kind, "file": s.file, "origin": s.origin}
                  for s in EVALUATION_SETS},
-        "size_sweep": sweep, "rank_sweep": rank,
+        "size_sweep": sweep, "size_order": size_order, "rank_sweep": rank,
         "overlap": overlap, "overlap_directions": min(OVERLAP_SUMMARY, k),
         "top_words": top_words(reference, counted.vocab), "labels": labels,
         "eigenvalues": [float(x) for x in prediction.eigenvalues[: min(len(prediction.eigenvalues), 2 * dim)]],
@@ -802,11 +841,15 @@ def _schedule(stats, prediction, initial, method, quick, notes) -> dict:
 
 
 def _rank_sweep(spectrum: Spectrum, dim: int, loaded: dict, columns: list[str], records: dict) -> dict:
-    """Closed form truncated at rank k = 1..d (its first k columns) scored on `columns`; trained rows' records."""
+    """Closed form truncated at rank k (its first k columns, k on rank_grid(d)) scored on `columns`; the trained
+    rows' records (scored at their effective rank while training)."""
     full = pca_embeddings(spectrum, dim)
-    ks = list(range(1, dim + 1))
+    ks = rank_grid(dim)
     closed = np.array([rank_scores(full[:, :k], loaded, columns) for k in ks])
     out = {"columns": columns, "k": ks, "closed_form": _nan_to_none(closed)}
+    if "google" in loaded:
+        sections, counts = np.unique(loaded["google"].sections, return_counts=True)
+        out["family_questions"] = {str(f): int(n) for f, n in zip(sections, counts)}
     for name, record in records.items():
         out[name] = {"rank": record["rank"].tolist(), "time": record["time"].tolist(),
                      "scores": _nan_to_none(record["scores"])}

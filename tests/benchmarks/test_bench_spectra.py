@@ -1,0 +1,113 @@
+"""The real-text study's spectra: the top k = d + 1 = 201 eigenpairs of each matrix it decomposes (M*, PPMI, the
+zero-filled PMI, the paper's PMI) at V = 5,000 and 10,000, by the one entry point the study uses
+(theory.spectrum.top_eigenpairs) and by the candidates it could route to. Each run records its time and its
+worst residual ||M v - lambda v|| / ||M||_2, so the choice in theory/spectrum.py can be re-made from data:
+the candidates must also meet theory.topk's bound (1e-8 relative) to be eligible.
+
+Targets: the counts of a generated corpus (sims.data.synthetic_corpus, 20 M tokens, cached under the system
+temp dir), so the benchmark runs without a real corpus; point W2V_BENCH_CORPUS at a text file to use one.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.linalg
+
+K = 201
+TOKENS = 20_000_000
+CACHE = Path(tempfile.gettempdir()) / "w2v-theory-bench-corpora"
+MATRICES = ("mstar", "ppmi", "pmi_zero", "pmi_paper")
+
+
+@pytest.fixture(scope="session")
+def statistics() -> dict:
+    """Co-occurrence statistics at V = 5,000 and 10,000 (L = 16) of the benchmark corpus."""
+    from sims.data.counting import count_corpus
+    from sims.data.synthetic_corpus import write_synthetic_corpus
+
+    corpus = os.environ.get("W2V_BENCH_CORPUS")
+    if corpus is None:
+        CACHE.mkdir(parents=True, exist_ok=True)
+        path = CACHE / f"synthetic-{TOKENS // 1_000_000}M-seed0.txt"
+        if not path.is_file():
+            write_synthetic_corpus(path, TOKENS, seed=0)
+        corpus = path
+    return {size: count_corpus(corpus, size, 16, workers=2).statistics().cooccurrence() for size in (5_000, 10_000)}
+
+
+def _matrix(stats, kind):
+    from sims.pipelines.realtext.run import BUILDERS
+
+    return BUILDERS[kind](stats)
+
+
+def _relative_residual(matrix, values, vectors) -> float:
+    return float(np.max(np.linalg.norm(matrix @ vectors - vectors * values, axis=0)) / np.max(np.abs(values)))
+
+
+def _entry_point(matrix, k):
+    from theory.spectrum import _cache, top_eigenpairs
+
+    _cache.clear()  # time the solve, not the in-memory cache
+    spectrum = top_eigenpairs(matrix, k)
+    return spectrum.eigenvalues, spectrum.eigenvectors
+
+
+def _evx64(matrix, k):
+    size = matrix.shape[0]
+    return scipy.linalg.eigh(matrix, subset_by_index=[size - k, size - 1], driver="evx")
+
+
+def _float32_then_rayleigh_ritz(matrix, k, extra=40):
+    """LAPACK in float32 for k + extra pairs, then one float64 Rayleigh-Ritz step on that subspace."""
+    size = matrix.shape[0]
+    _, vectors = scipy.linalg.eigh(matrix.astype(np.float32), subset_by_index=[size - k - extra, size - 1],
+                                   driver="evx")
+    q, _ = np.linalg.qr(vectors.astype(np.float64))
+    h = q.T @ (matrix @ q)
+    values, small = np.linalg.eigh(0.5 * (h + h.T))
+    return values[-k:], q @ small[:, -k:]
+
+
+def _torch(dtype, device="cpu"):
+    def solve(matrix, k):
+        import torch
+
+        if device == "cuda" and not torch.cuda.is_available():
+            pytest.skip("no CUDA device")
+        m = torch.from_numpy(matrix).to(device=device, dtype=getattr(torch, dtype))
+        values, vectors = torch.linalg.eigh(m)
+        return values[-k:].double().cpu().numpy(), vectors[:, -k:].double().cpu().numpy()
+
+    return solve
+
+
+SOLVERS = {"theory.spectrum (LAPACK evr, float64)": _entry_point, "LAPACK evx, float64": _evx64,
+           "LAPACK evx float32 + float64 Rayleigh-Ritz": _float32_then_rayleigh_ritz,
+           "torch.linalg.eigh float32": _torch("float32"), "torch.linalg.eigh float64 (cuda)": _torch("float64", "cuda")}
+
+
+@pytest.mark.parametrize("solver", list(SOLVERS))
+@pytest.mark.parametrize("kind", MATRICES)
+@pytest.mark.parametrize("size", [5_000, 10_000])
+def test_top201_of_the_study_matrices(benchmark, statistics, size, kind, solver):
+    matrix = _matrix(statistics[size], kind)
+    results = []
+
+    def solve():
+        start = time.perf_counter()
+        values, vectors = SOLVERS[solver](matrix, K)
+        results.append((time.perf_counter() - start, values, vectors))
+
+    benchmark.pedantic(solve, rounds=1, iterations=1)
+    seconds, values, vectors = results[-1]
+    residual = _relative_residual(matrix, values, vectors)
+    benchmark.extra_info.update(size=size, matrix=kind, solver=solver, seconds=seconds, k=K,
+                                max_relative_residual=residual, within_topk_bound=residual <= 1e-8,
+                                blas_threads=os.environ.get("OPENBLAS_NUM_THREADS", "default"))
