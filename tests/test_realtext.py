@@ -78,17 +78,17 @@ def test_run_study_quick_smoke(tmp_path, trainer):
     """The report's entry point: every row scored, figures written, JSON-able summary with the agreed keys."""
     import json
 
-    summary = run_study(None, vocab=120, dim=5, window=WINDOW, out_dir=tmp_path, seed=0, device="cpu", quick=True,
-                        trainer=trainer)
+    summary = run_study(None, vocab=120, dim=5, window=WINDOW, out_dir=tmp_path / "out", seed=0, device="cpu",
+                        quick=True, trainer=trainer, cache_folder=tmp_path / "cache")
     assert summary["training"]["method"] == ("sgd" if trainer == "auto" else "gd")
     json.dumps(summary)
     for key in ("corpus", "tokens", "vocab", "dim", "window", "questions", "analogy", "wordsim", "overlap",
                 "top_words", "timings", "figures", "markdown"):
         assert key in summary
-    assert set(summary["analogy"]) == {"pca_mstar", "pca_ppmi", "pca_pmi", "qwem", "sgns", "word2vec"}
+    assert set(summary["analogy"]) == {"pca_mstar", "pca_ppmi", "pca_pmi", "pca_pmi_paper", "qwem", "sgns", "word2vec"}
     assert summary["vocab"] == 120 and summary["dim"] == 5
     for name in summary["figures"]:
-        assert (tmp_path / name).stat().st_size > 1000
+        assert (tmp_path / "out" / name).stat().st_size > 1000
     assert "realtext_overlap.png" in summary["figures"] and "| PCA of M* (closed form) |" in summary["markdown"]
 
 

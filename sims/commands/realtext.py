@@ -46,10 +46,11 @@ stderr (--no-progress: none).
 Time per stage, measured on this project's 2-core CPU machine shared with other jobs, on the
 2.58 M-token corpus of examples/assemble_corpus.py (d = 200, L = 16, fresh cache; a rerun with every
 stage cached takes seconds):
-  V = 5000:  counts 2.7 s; spectra (top 201) M* 8.6 s, PPMI 10.6 s, PMI 22.5 s, paper's PMI 21.4 s;
-             evaluation 1.5 s; corpus-size sweep (3 prefixes, count-based rows) 117 s; rank sweep 9 s;
-             figures 2 s. Training: QWEM #QWEM#, SGNS #SGNS#, word2vec #W2V#.
-  V = 10000: counts 8.2 s; spectra 128-261 s each (beside a training run); evaluation 9.3 s.
+  V = 5000:  counts 2.5 s; spectra (top 201) 6-8 s each on a quiet machine (9-23 s when shared), four of
+             them; evaluation 0.6 s; corpus-size sweep (3 subsets, count-based rows) 84 s; rank sweep 2.4 s;
+             figures 2 s: 124 s with --models count, 37 s adding --sizes none, 18 s for a rerun.
+             Training: QWEM 1777 s, SGNS 715 s, word2vec 42 s (+ ~35 s per corpus-size subset).
+  V = 10000: counts 8.2 s; spectra 128-261 s each (measured beside a training run); evaluation 9.3 s.
 Exit status: 0 done, 2 bad input (one line on stderr; nothing written).
 
 examples:

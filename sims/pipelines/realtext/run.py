@@ -51,7 +51,7 @@ from sims.pipelines.realtext.markdown import markdown_section
 from sims.pipelines.realtext.stages import StageCache, file_digest, stage_key
 from sims.simulators.trajectory import SimulationResult
 from theory.dynamics import default_init_scale, left_singular_basis, sgd_flow_time_per_step, subspace_overlap
-from theory.predictions import ClosedForm, closed_form, random_init
+from theory.predictions import ClosedForm, random_init
 from theory.spectrum import Spectrum
 from theory.target import Cooccurrence, pmi_paper, pmi_zero_filled, ppmi, setting31_weights, target_matrix
 from theory.validation import InputError, check_dim
@@ -491,6 +491,36 @@ def rank_columns(loaded: dict) -> list[str]:
     return columns
 
 
+AGGREGATES = ("google:semantic", "google:syntactic")
+
+
+def record_columns(columns: list[str]) -> list[str]:
+    """The columns scored at each training record: the aggregates follow from the families (_with_aggregates)."""
+    return [c for c in columns if c not in AGGREGATES]
+
+
+def _with_aggregates(scores: np.ndarray, have: list[str], columns: list[str], loaded: dict) -> np.ndarray:
+    """Rows over `have` widened to `columns`: each Google aggregate is its families' question-weighted mean."""
+    from sims.data.evaluation import SEMANTIC_FAMILIES
+
+    out = np.full((len(scores), len(columns)), np.nan)
+    counts = {}
+    if "google" in loaded:
+        sections, n = np.unique(loaded["google"].sections, return_counts=True)
+        counts = dict(zip(sections.tolist(), n.tolist()))
+    for j, column in enumerate(columns):
+        if column in have:
+            out[:, j] = scores[:, have.index(column)]
+        elif column in AGGREGATES:
+            semantic = column.endswith("semantic")
+            parts = [(have.index(f"google:{f}"), n) for f, n in counts.items()
+                     if (f in SEMANTIC_FAMILIES) == semantic and f"google:{f}" in have]
+            if parts:
+                idx, weights = zip(*parts)
+                out[:, j] = scores[:, list(idx)] @ np.array(weights, dtype=float) / float(sum(weights))
+    return out
+
+
 def rank_scores(w: np.ndarray, loaded: dict, columns: list[str]) -> np.ndarray:
     """One row of rank-sweep scores (NaN where a set has no coverage)."""
     cells = {name: score_set(w, loaded[name], SETS_BY_NAME[name].kind, families=name == "google")
@@ -761,7 +791,8 @@ def run_study(corpus: str | Path | None = None, *, vocab: int | None = 2000, dim
                 continue
             with _Stage(f"{name}_train_s", timings, progress, stages):
                 result, records[name], _ = train_stage(name, stats, prediction, initial, schedule, method, seed,
-                                                       device, key, stages, loaded, columns, progress)
+                                                       device, key, stages, loaded, record_columns(columns),
+                                                       progress)
             if result.diverged:
                 notes.append(f"{name} diverged at flow time {result.times[-1]:.3g}; its last finite W is used.")
             trained[name] = result
@@ -851,8 +882,9 @@ def _rank_sweep(spectrum: Spectrum, dim: int, loaded: dict, columns: list[str], 
         sections, counts = np.unique(loaded["google"].sections, return_counts=True)
         out["family_questions"] = {str(f): int(n) for f, n in zip(sections, counts)}
     for name, record in records.items():
+        scores = _with_aggregates(record["scores"], record_columns(columns), columns, loaded)
         out[name] = {"rank": record["rank"].tolist(), "time": record["time"].tolist(),
-                     "scores": _nan_to_none(record["scores"])}
+                     "scores": _nan_to_none(scores)}
     return out
 
 
