@@ -37,20 +37,20 @@ def conjectures_table(expected: dict) -> str:
 
 
 def _pattern(block: str) -> re.Pattern:
-    return re.compile(rf"(<!-- {block}:begin -->\n)(.*?)(\n<!-- {block}:end -->)", re.S)
+    return re.compile(rf"(<!-- {block}:begin -->\n)(.*?)(<!-- {block}:end -->)", re.S)
 
 
 def read_block(text: str, block: str) -> str | None:
     """The generated block `block` of a README text, or None when its markers are missing."""
     match = _pattern(block).search(text)
-    return None if match is None else match.group(2)
+    return None if match is None else match.group(2).removesuffix("\n")
 
 
 def replace_block(text: str, block: str, content: str) -> str:
     """`text` with block `block` replaced by `content` (ValueError when the markers are missing)."""
     if _pattern(block).search(text) is None:
         raise ValueError(f"no <!-- {block}:begin --> ... <!-- {block}:end --> markers")
-    return _pattern(block).sub(lambda m: m.group(1) + content + m.group(3), text)
+    return _pattern(block).sub(lambda m: m.group(1) + content + "\n" + m.group(3), text)
 
 
 def update_readme(path: Path, expected: dict) -> bool:
