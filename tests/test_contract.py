@@ -414,3 +414,29 @@ def test_fuzz_found_huge_sigma_in_predict_is_not_small(capsys, inputs):
 def test_fuzz_found_tiny_lr_in_report_is_refused(capsys, inputs):
     """--lr 1e-320: horizon / lr overflowed to inf and int(inf) raised; now GD's step count is refused."""
     assert_refused(capsys, inputs, "report", "--quick", "--lr", "1e-320", "--out", "r", fragment="GD would need")
+
+
+def test_count_refuses_unwritable_out_and_huge_window(tmp_path, capsys):
+    """`count --out /proc/c.npz` (root passes os.access) and an int64-overflowing --window: one line, exit 2."""
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("a b c a b\nb c a\n")
+    for extra in (["--out", "/proc/c.npz"], ["--window", "99999999999999999999999999", "--out", str(tmp_path / "x.npz")]):
+        assert main(["count", str(corpus), "--vocab", "2", *extra]) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and "Traceback" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.txt"]
+
+
+def test_truncated_cache_file_is_recounted(tmp_path, monkeypatch):
+    """Reproduction 10: a truncated cooc-*.npz in the cache is recounted, never a BadZipFile traceback."""
+    from sims.corpus import corpus_statistics
+
+    monkeypatch.setenv("W2V_THEORY_CACHE", str(tmp_path / "cache"))
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("a b c a b\nb c a\n")
+    first = corpus_statistics(corpus, 2, 1)
+    for cached in (tmp_path / "cache").glob("*.npz"):
+        with open(cached, "r+b") as handle:
+            handle.truncate(50)
+    again = corpus_statistics(corpus, 2, 1)
+    assert not again.cached and (again.counts == first.counts).all()

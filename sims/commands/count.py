@@ -53,8 +53,14 @@ def add_arguments(parser) -> None:
     parser.add_argument("--no-progress", action="store_true", help="no progress lines on stderr")
 
 
+# Weights L + 1 - d and their sums over a corpus must stay far inside int64 (and the kernel's window buffer
+# small): a window past any sentence or document length changes nothing but the weights.
+MAX_WINDOW = 100_000
+
+
 def run(args) -> int:
     from sims.data.counting import count_corpus
+    from sims.io import check_output_file
     from sims.data.counts_file import save_counts
     from sims.data.parallel import check_address, usable_cpus
     from sims.data.reader import corpus_files
@@ -62,9 +68,9 @@ def run(args) -> int:
 
     if args.vocab < 2:
         raise InputError(f"--vocab must be an integer >= 2, got {args.vocab}")
-    if args.window < 1:
-        raise InputError(f"--window must be an integer >= 1, got {args.window}")
-    out = _check_out(Path(args.out))
+    if not 1 <= args.window <= MAX_WINDOW:
+        raise InputError(f"--window must be an integer from 1 to {MAX_WINDOW}, got {args.window}")
+    out = check_output_file(args.out, ".npz")
     corpus_files(args.corpus)
     if args.scheduler is not None:
         check_address(args.scheduler)
@@ -77,19 +83,3 @@ def run(args) -> int:
           f"({counts.kept_tokens} in vocabulary), {counts.documents} documents; "
           f"counted in {counts.seconds:.1f} s ({rate / 1e6:.2f} M tokens/s)")
     return 0
-
-
-def _check_out(out: Path) -> Path:
-    """Fail before any counting if `out` cannot be written: wrong suffix, a folder, or no writable parent."""
-    from theory.validation import InputError
-
-    if out.suffix != ".npz":
-        raise InputError(f"--out {str(out)!r} must end in .npz")
-    if out.is_dir():
-        raise InputError(f"--out {str(out)!r} is a folder")
-    parent = next((p for p in [out.parent, *out.parent.parents] if p.exists()), Path("."))
-    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
-        raise InputError(f"--out {str(out)!r}: folder {str(parent)!r} is not writable")
-    if out.exists() and not os.access(out, os.W_OK):
-        raise InputError(f"--out {str(out)!r} exists and is not writable")
-    return out
