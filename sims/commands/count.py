@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 
 from sims.commands._common import nonnegative_int, positive_int
 
