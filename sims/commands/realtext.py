@@ -50,7 +50,8 @@ stage cached takes seconds):
              them; evaluation 0.6 s; corpus-size sweep (3 subsets, count-based rows) 84 s; rank sweep 2.4 s;
              figures 2 s: 124 s with --models count, 37 s adding --sizes none, 18 s for a rerun.
              Training: QWEM 1777 s, SGNS 715 s, word2vec 42 s (+ ~35 s per corpus-size subset).
-  V = 10000: counts 8.2 s; spectra 128-261 s each (measured beside a training run); evaluation 9.3 s.
+  V = 10000: counts 7.8 s; spectra 49-62 s each (128-261 s beside a training run); evaluation 1.6 s;
+             rank sweep 9.5 s: 202 s for --models closed-form,ppmi,pmi --sizes none (peak RSS 6.8 GB).
 Exit status: 0 done, 2 bad input (one line on stderr; nothing written).
 
 examples:

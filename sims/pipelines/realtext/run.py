@@ -781,6 +781,8 @@ def run_study(corpus: str | Path | None = None, *, vocab: int | None = 2000, dim
         loaded = load_sets(counted.index)
     columns = rank_columns(loaded)
 
+    if prediction.learned_modes == 0:
+        raise InputError("the corpus's M* has no positive eigenvalue among its top d: no mode to learn or compare")
     sigma = init_scale(prediction)
     initial = random_init(vocab, dim, sigma, seed)
     trained, records, schedule = {}, {}, None
