@@ -1,9 +1,15 @@
-"""Run the `w2v-theory` CLI in-process for tests, capturing its exit code and both output streams."""
+"""Run the `w2v-theory` CLI in-process for tests, and check that what it wrote holds no NaN or inf."""
 
 from __future__ import annotations
 
 import contextlib
 import io
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
 
 from sims.cli import main
 
@@ -17,3 +23,26 @@ def run_cli(*argv):
         except SystemExit as exc:  # argparse usage errors
             code = exc.code
     return code, out.getvalue(), err.getvalue()
+
+
+# A nan/inf/infinity token standing alone (not inside a word such as "infinite" or "information").
+NONFINITE = re.compile(r"(?<![A-Za-z])(nan|inf|infinity)(?![A-Za-z])", re.IGNORECASE)
+
+
+def assert_finite_text(text: str, where: str = "") -> None:
+    match = NONFINITE.search(text)
+    assert not match, f"{match.group(0)} in {where or text[:2000]}"
+
+
+def assert_finite_file(path: Path) -> None:
+    """Strict JSON, finite numeric .npy/.npz arrays, no nan/inf token in a text file (.md, .txt, .csv)."""
+    if path.suffix == ".json":
+        json.loads(path.read_text(), parse_constant=lambda name: pytest.fail(f"{name} in {path}"))
+    elif path.suffix in (".npy", ".npz"):
+        data = np.load(path, allow_pickle=False)
+        arrays = [data] if isinstance(data, np.ndarray) else [data[k] for k in data.files]
+        for array in arrays:
+            if np.issubdtype(array.dtype, np.number):
+                assert np.all(np.isfinite(array)), f"non-finite values in {path}"
+    elif path.suffix in (".md", ".txt", ".csv"):
+        assert_finite_text(path.read_text(errors="replace"), str(path))

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -22,10 +21,10 @@ import pytest
 
 import sims.pipelines.report.run
 from sims.cli import main
+from tests.cli_support import assert_finite_file, assert_finite_text
 
 ROOT = Path(__file__).resolve().parent.parent
 STEPPED = ROOT / "examples" / "stepped_target.npy"
-NONFINITE = re.compile(r"(?<![A-Za-z])(nan|inf|infinity)(?![A-Za-z])", re.IGNORECASE)
 
 
 def run(capsys, *argv):
@@ -55,23 +54,10 @@ def assert_refused(capsys, folder: Path, *argv, fragment: str = ""):
     return err
 
 
-def assert_finite_text(text: str):
-    assert not NONFINITE.search(text), NONFINITE.search(text).group(0) + " in: " + text[:2000]
-
-
 def assert_finite_outputs(folder: Path):
     """Strict JSON, finite .npy/.npz arrays and no nan/inf token in any text file under `folder`."""
     for path in folder.rglob("*"):
-        if path.suffix == ".json":
-            json.loads(path.read_text(), parse_constant=lambda name: pytest.fail(f"{name} in {path}"))
-        elif path.suffix in (".npy", ".npz"):
-            data = np.load(path, allow_pickle=False)
-            arrays = [data] if isinstance(data, np.ndarray) else [data[k] for k in data.files]
-            for array in arrays:
-                if np.issubdtype(array.dtype, np.number):
-                    assert np.all(np.isfinite(array)), path
-        elif path.suffix in (".md", ".txt"):
-            assert_finite_text(path.read_text())
+        assert_finite_file(path)
 
 
 @pytest.fixture

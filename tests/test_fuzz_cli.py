@@ -22,10 +22,8 @@ import collections
 import contextlib
 import importlib.util
 import io
-import json
 import os
 import pickle
-import re
 import tempfile
 import traceback
 from pathlib import Path
@@ -36,13 +34,13 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from sims.cli import main
+from tests.cli_support import NONFINITE, assert_finite_file
 
 PROFILE = os.environ.get("W2V_HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev")
 FUZZ_EXAMPLES = {"ci": 150, "dev": 60, "thorough": 4000}
 EXAMPLES = int(os.environ.get("W2V_FUZZ_EXAMPLES", FUZZ_EXAMPLES.get(PROFILE, 40)))
 HAS_COUNT = importlib.util.find_spec("sims.commands.count") is not None
 HAS_MAP = importlib.util.find_spec("sims.commands.map") is not None
-NONFINITE = re.compile(r"(?<![A-Za-z0-9_])(nan|inf|infinity)(?![A-Za-z0-9_])", re.IGNORECASE)
 STEPPED = Path(__file__).resolve().parent.parent / "examples" / "stepped_target.npy"
 
 # Every distinct input tried in this session (command line + the description of its files), and the exit
@@ -276,17 +274,7 @@ def _check_written(folder: Path, before: list) -> None:
     for path in folder.rglob("*"):
         if str(path.relative_to(folder)) in old or not path.is_file():
             continue
-        if path.suffix == ".json":
-            json.loads(path.read_text(), parse_constant=lambda name: pytest.fail(f"{name} in {path}"))
-        elif path.suffix in (".npy", ".npz"):
-            data = np.load(path, allow_pickle=False)
-            arrays_ = [data] if isinstance(data, np.ndarray) else [data[k] for k in data.files]
-            for array in arrays_:
-                if np.issubdtype(array.dtype, np.number):
-                    assert np.all(np.isfinite(array)), f"non-finite values in {path}"
-        elif path.suffix in (".md", ".txt", ".csv"):
-            text = path.read_text(errors="replace")
-            assert not NONFINITE.search(text), f"{NONFINITE.search(text).group(0)} in {path}"
+        assert_finite_file(path)
 
 
 def check_contract(argv: list, files: list) -> None:

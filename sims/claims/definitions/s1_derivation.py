@@ -19,6 +19,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from sims.claims.recording import relative
 from sims.claims.registry import Hypothesis, Measurement, register, require
 from theory import dynamics
 
@@ -56,12 +57,6 @@ def signed_rationals(rng, shape):
 
 def symmetric(matrix):
     return (matrix + matrix.T) / 2
-
-
-def relative(a, b) -> float:
-    """max |a - b| relative to the larger of max |a|, max |b| and 1 (for O(1) quantities)."""
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    return float(np.max(np.abs(a - b)) / max(np.max(np.abs(a)), np.max(np.abs(b)), 1.0))
 
 
 def random_orthogonal(rng, n) -> np.ndarray:

@@ -8,17 +8,12 @@ from functools import cached_property
 import numpy as np
 import scipy.optimize
 
+from sims.claims.recording import relative
 from sims.claims.registry import Measurement, register, require
 from theory import spectrum
 from theory.losses import qwem_loss
 from theory.predictions import closed_form, rank_one_minimiser
 from theory.target import Cooccurrence, pmi, setting31_weights, target_matrix, weight_matrix
-
-
-def relative(a, b) -> float:
-    """max |a - b| relative to the larger of max |a|, max |b| and 1 (for O(1) quantities)."""
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    return float(np.max(np.abs(a - b)) / max(np.max(np.abs(a)), np.max(np.abs(b)), 1.0))
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ import scipy.linalg
 from sims.claims.definitions.hypotheses import (ALL_STEPS_SEPARATED, DISTINCT_LAST, SMALL_INIT,
                                                 SOME_LEAD_SEPARATED, SOME_MODE_SEPARATED, SOME_PLATEAU_SEPARATED,
                                                 eligibility_note, separated_modes)
-from sims.claims.definitions.s2_exact import relative
 from sims.claims.rates import log_log_slope
+from sims.claims.recording import relative
 from sims.claims.registry import Measurement, register, require
 from sims.simulators.ode import run_ode
 from theory.dynamics import (MIN_SEPARATION, half_height_time, left_singular_basis, plateau_midpoints,
