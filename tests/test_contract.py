@@ -90,7 +90,8 @@ def test_1_no_positive_eigenvalue_is_refused(capsys, inputs, argv):
 
 @pytest.mark.parametrize("argv", [["predict", "--matrix", "S.npy", "--dim", "2", "--out", "/proc/x"],
                                   ["simulate", "--matrix", "S.npy", "--dim", "2", "--method", "ode", "--out", "/sys/x"],
-                                  ["report", "--quick", "--methods", "ode", "--out", "/proc/x"]])
+                                  ["report", "--quick", "--methods", "ode", "--out", "/proc/x"],
+                                  ["ablation", "corpus.txt", "--quick", "--out", "/proc/x"]])
 def test_2_unwritable_out_is_refused_before_computing(capsys, inputs, monkeypatch, argv):
     def no_work(*args, **kwargs):
         raise AssertionError("computed before checking --out")

@@ -41,6 +41,7 @@ FUZZ_EXAMPLES = {"ci": 150, "dev": 60, "thorough": 4000}
 EXAMPLES = int(os.environ.get("W2V_FUZZ_EXAMPLES", FUZZ_EXAMPLES.get(PROFILE, 40)))
 HAS_COUNT = importlib.util.find_spec("sims.commands.count") is not None
 HAS_MAP = importlib.util.find_spec("sims.commands.map") is not None
+HAS_ABLATION = importlib.util.find_spec("sims.commands.ablation") is not None
 STEPPED = Path(__file__).resolve().parent.parent / "examples" / "stepped_target.npy"
 
 # Every distinct input tried in this session (command line + the description of its files), and the exit
@@ -237,8 +238,10 @@ def report_lines(draw):
 
 @st.composite
 def small_lines(draw):
-    """derive (its flags), claims (bad flags only), count and map (small inputs, when present)."""
-    choice = draw(st.sampled_from(["derive", "claims"] + ["count"] * HAS_COUNT + ["map"] * HAS_MAP))
+    """derive (its flags), claims (bad flags only), count and map (small inputs, when present), ablation (bad
+    input only)."""
+    choice = draw(st.sampled_from(["derive", "claims"] + ["count"] * HAS_COUNT + ["map"] * HAS_MAP
+                                  + ["ablation"] * HAS_ABLATION))
     if choice == "derive":
         return ["derive", *draw(st.sampled_from([[], ["--json"], ["--latex"], ["--json", "--latex"], ["--bogus"]]))], []
     if choice == "claims":
@@ -246,6 +249,14 @@ def small_lines(draw):
                                                  ["--json", "--profile", "x"]]))], []
     if choice == "map":
         return ["map", *draw(st.sampled_from([["--bogus"], ["--help-not"], []]))], []
+    if choice == "ablation":  # bad input only (a good one trains four models): refused before any work
+        flags = draw(st.sampled_from([[], ["--vocab", "0"], ["--vocab", "1"], ["--dim", "0"], ["--dim", "5000"],
+                                      ["--vocab", "99999999999999999999"], ["--seed", "-1"], ["--counts", "c.npz"],
+                                      ["--device", "tpu"], ["--bogus"]]))
+        corpus = draw(st.sampled_from([[], ["corpus.txt"], ["nope.txt"]]))
+        out = draw(st.sampled_from([["--out", "a"], ["--out", ""], ["--out", "/proc/x"]]))
+        return (["ablation", *corpus, *flags, *out, "--no-progress"],
+                [(lambda folder: (folder / "corpus.txt").write_text("a b c\nd e\n"), "'a b c\\nd e\\n'")])
     text = draw(st.sampled_from(["", "a b c\nd e\n", "the cat sat on the mat\nthe dog sat\n" * 3, "\x00\xff"]))
     # count belongs to another engineer: ordinary --vocab/--window only until its integer limits are checked
     # (a window of 1e26 overflows its kernel: reported to its owner).

@@ -73,19 +73,26 @@ def test_pmi_convention_zero_where_unseen():
     assert np.array_equal(filled[seen], pmi(stats)[seen])
 
 
-@pytest.mark.parametrize("trainer", ["auto", "gd"])
+@pytest.mark.parametrize("trainer", ["auto", "sgd", "pairs"])
 def test_run_study_quick_smoke(tmp_path, trainer):
-    """The report's entry point: every row scored, figures written, JSON-able summary with the agreed keys."""
+    """The report's entry point: every row scored, figures written, JSON-able summary with the agreed keys; "auto"
+    is full-batch GD on the CPU; every trained row reports its modes past half height and all-mode overlap."""
     import json
 
     summary = run_study(None, vocab=120, dim=5, window=WINDOW, out_dir=tmp_path / "out", seed=0, device="cpu",
                         quick=True, trainer=trainer, cache_folder=tmp_path / "cache")
-    assert summary["training"]["method"] == ("sgd" if trainer == "auto" else "gd")
+    assert summary["training"]["method"] == ("gd" if trainer == "auto" else trainer)
+    assert set(summary["training"]["final_effective_rank"]) == {"qwem", "sgns"}
+    assert set(summary["overlap_all_modes"]) >= {"qwem", "sgns", "pca_ppmi"}
+    assert "| trained row | modes past half height at the end |" in summary["markdown"]
+    assert "realtext_dynamics.png" in summary["figures"]
     json.dumps(summary)
     for key in ("corpus", "tokens", "vocab", "dim", "window", "questions", "analogy", "wordsim", "overlap",
                 "top_words", "timings", "figures", "markdown"):
         assert key in summary
-    assert set(summary["analogy"]) == {"pca_mstar", "pca_ppmi", "pca_pmi", "pca_pmi_paper", "qwem", "sgns", "word2vec"}
+    assert set(summary["analogy"]) == {"pca_mstar", "pca_ppmi", "pca_pmi", "pca_pmi_paper", "qwem", "sgns", "word2vec",
+                                       "glove_closed_form", "glove"}
+    assert summary["glove"]["steps"] > 0 and "GloVe (sims.simulators.glove" in summary["markdown"]
     assert summary["vocab"] == 120 and summary["dim"] == 5
     for name in summary["figures"]:
         assert (tmp_path / "out" / name).stat().st_size > 1000

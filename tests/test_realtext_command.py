@@ -90,6 +90,27 @@ def test_counts_file_in_place_of_a_corpus(tmp_path, lee):
     assert direct["scores"]["pca_mstar"] == summary["scores"]["pca_mstar"]
 
 
+def test_report_takes_a_counts_file(tmp_path, lee):
+    """`report --counts FILE.npz` runs the real-text study from the file (the same closed-form scores as `realtext
+    --counts`); a --vocab that contradicts the file is one line, exit 2, nothing written."""
+    counts = tmp_path / "lee.npz"
+    assert run_cli("count", lee, "--vocab", 300, "--window", 5, "--out", counts, "--no-progress")[0] == 0
+    out = tmp_path / "report"
+    code, _, stderr = run_cli("report", "--quick", "--methods", "ode", "--counts", counts, "--dim", 8,
+                              "--no-progress", "--out", out)
+    assert code == 0, stderr
+    realtext = json.loads((out / "summary.json").read_text())["real_text"]
+    assert realtext["vocab"] == 300 and realtext["window"] == 5
+    study = tmp_path / "study"
+    code, _, stderr = run_cli("realtext", "--counts", counts, "--dim", 8, "--quick", "--no-progress",
+                              "--models", "closed-form", "--out", study)
+    assert code == 0, stderr
+    assert json.loads((study / "summary.json").read_text())["scores"]["pca_mstar"] == realtext["scores"]["pca_mstar"]
+    code, _, stderr = run_cli("report", "--quick", "--counts", counts, "--vocab", 200, "--out", tmp_path / "bad")
+    assert code == 2 and "differs from the counts file" in stderr and len(stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "bad").exists()
+
+
 def _bad_counts(tmp_path):
     path = tmp_path / "bad.npz"
     np.savez(path, counts=np.ones((3, 3)))

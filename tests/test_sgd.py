@@ -155,3 +155,22 @@ def test_two_phases_are_one_trajectory():
     assert np.array_equal(joined.singular_values, np.concatenate([main.singular_values, anneal.singular_values[1:]]))
     alone = run_sgd_phases(stats, prediction, w0, 0.002, 40, 0.0005, 0, seed=3, **options)
     assert np.array_equal(alone.embeddings, main.embeddings) and "phase_boundary" not in alone.extra
+
+
+def test_uniform_indices_are_unbiased_where_randint_is_not():
+    """Entry and alias draws use floor(u n) on float64 uniforms. torch.randint reduces a 32-bit random number modulo
+    n (n < 2^31), so with n = 10^8 the indices at or above 2^32 mod n come up 1/43 too rarely: z ~ -10 at these
+    4 million draws. floor(u n) gives them their share (z within the Monte-Carlo bound)."""
+    import torch
+
+    from sims.simulators.alias import uniform_indices
+    from theory.tolerances import tolerance
+
+    n, draws = 10 ** 8, 4_000_000
+    gen = torch.Generator().manual_seed(0)
+    indices = uniform_indices(torch.rand(draws, generator=gen, dtype=torch.float64), n)
+    assert int(indices.min()) >= 0 and int(indices.max()) < n
+    expected = (n - 2 ** 32 % n) / n
+    fraction = float((indices >= 2 ** 32 % n).double().mean())
+    z = abs(fraction - expected) / np.sqrt(expected * (1 - expected) / draws)
+    assert z <= tolerance("sgd_monte_carlo_z").value, f"fraction {fraction:.5f}, expected {expected:.5f} (z = {z:.1f})"

@@ -7,6 +7,8 @@ and every simulator imports it cheaply.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 # Steps k and k+1 count as separated when mode k+1 grows by >= MIN_SEPARATION e-folds between them,
@@ -137,6 +139,16 @@ REPORT_INIT_SCALE = 1e-12
 # below its final height and steps are well separated (THEORY §3: gap x ln(1/sigma^2) >> 4).
 REALTEXT_INIT_FRACTION = 1e-6
 INIT_POLICIES = ("cli", "report", "realtext")
+
+
+def word2vec_init_scale(dim: int) -> float:
+    """The standard deviation of word2vec's own init, 1 / (d sqrt(12)).
+
+    word2vec (and gensim) draw each entry uniformly from [-0.5/d, 0.5/d]; the real-text study's second dynamics
+    figure (paper Fig. 2) draws N(0, sigma^2) entries with this sigma, the same second moment, which is all the
+    QR predictor of THEORY §3 sees at leading order.
+    """
+    return 1.0 / (int(dim) * math.sqrt(12.0))
 
 
 def default_init_scale(kind: str, smallest_learned_eigenvalue: float | None = None,

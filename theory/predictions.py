@@ -174,6 +174,15 @@ class ClosedForm:
         return mode_trajectory(times, self.learned_eigenvalues[None, :],
                                np.asarray(initial_strengths, dtype=np.float64)[None, :])
 
+    def error_trajectory(self, times, initial_strengths) -> np.ndarray:
+        """||W W^T - M*||_F^2 (T,) along the decoupled logistic modes: sum_k (lam_k - s_k^2(t))^2 + E_m.
+
+        E_m = plateau_errors[-1] is what no learned mode can fit (every other eigenvalue, squared); the QWEM
+        loss is (g/4) times this minus (g/4) ||M*||_F^2 (Theorem 1).
+        """
+        strengths = self.trajectory(times, initial_strengths)
+        return np.sum((self.learned_eigenvalues[None, :] - strengths) ** 2, axis=1) + self.final_error
+
     def _half_height(self, strengths: np.ndarray) -> np.ndarray:
         lam = self.learned_eigenvalues
         if np.any(strengths >= lam / 2):

@@ -121,6 +121,37 @@ def setting31_weights(stats: Cooccurrence, g: float = 1.0, negatives: float = 1.
     return setting31_psi(stats.joint, stats.independent, negatives, g)
 
 
+# word2vec's own tricks as Psi (THEORY §7, paper App. A.3, the authors' code). The subsampling threshold t:
+# word i is kept with probability min(1, sqrt(t/P_i) + t/P_i) (word2vec.c's formula, the paper's t = 1e-5).
+WORD2VEC_SUBSAMPLING = 1e-5
+# word2vec draws negatives from P^(3/4); Psi- multiplies P_i P_j, so the reweighting is n_j = P_j^(3/4) / P_j.
+WORD2VEC_NEGATIVE_EXPONENT = -0.25
+# The authors symmetrise the negative weight: half of (centre i subsampled, negative j from P^(3/4)) and half
+# of the reverse, so Psi- stays symmetric as THEORY §1 requires.
+WORD2VEC_SYMMETRISATION = 0.5
+
+
+def word2vec_psi(stats: Cooccurrence, t: float = WORD2VEC_SUBSAMPLING, negatives: float = 1.0):
+    """word2vec's reweighting (THEORY §7): Psi+_ij = a_i a_j, Psi-_ij = k 1/2 (a_i n_j + a_j n_i), as V x V arrays.
+
+    a_i = min(1, sqrt(t/P_i) + t/P_i) (subsampling keep-probability) and n_j = P_j^(-1/4) (negatives from
+    P^(3/4)), each normalised to mean 1 over the vocabulary; k = `negatives`. Returns (psi_pos, psi_neg) in
+    the form psi_weights, weight_matrix and target_matrix take. G = Psi+ P + Psi- P_iP_j is then not constant
+    (Proposition 2's weighted factorisation: no closed form).
+    """
+    t = check_positive(t, "subsampling threshold t")
+    negatives = check_positive(negatives, "negatives")
+    p = stats.unigram
+    keep = np.minimum(1.0, np.sqrt(t / p) + t / p)
+    keep = keep / keep.mean()
+    noise = p ** WORD2VEC_NEGATIVE_EXPONENT
+    noise = noise / noise.mean()
+    psi_pos = np.outer(keep, keep)
+    cross = np.outer(keep, noise)
+    psi_neg = negatives * WORD2VEC_SYMMETRISATION * (cross + cross.T)
+    return psi_pos, psi_neg
+
+
 def pmi(stats: Cooccurrence) -> np.ndarray:
     """PMI_ij = log(P_ij / (P_i P_j)); -inf where the pair never co-occurs."""
     with np.errstate(divide="ignore"):

@@ -22,9 +22,12 @@ DIR/summary.json and the figures. Rows (--models, comma list; default all):
   ppmi         PCA of PPMI = max(PMI, 0)
   pmi          PCA of PMI with 0 where P_ij = 0 (the suite's baseline; stronger than the paper's)
   pmi-paper    PCA of the paper's PMI, ln(P_ij/(P_iP_j) + 1e-25): -57.6 wherever a pair is unseen
-  qwem         QWEM trained from small init (entry-sampled SGD, Setting 3.1)
-  sgns         SGNS (the logistic loss, tied weights), same SGD at twice the lr
+  qwem         QWEM trained from small init under Setting 3.1 (default: full-batch GD on the exact
+               expected loss; --trainer sgd: entry-sampled SGD), until 1.5x the last predicted step time
+  sgns         SGNS (the logistic loss, tied weights), the same trainer
   word2vec     gensim's skip-gram, one negative, untied (needs the corpus text, not a counts file)
+  glove-closed-form  PCA of GloVe's uniform-weight target C = J log(1 + X) J (J centres; THEORY §7)
+  glove        GloVe trained from small init: its weights f(X) on observed pairs, tied, optimal biases
   groups: all, count (= no-training: the four PCA rows)
 
 Evaluation sets, all read from installed package data (no network): Google analogies (overall, per
@@ -77,8 +80,10 @@ def add_arguments(parser) -> None:
                         help="corpus fractions for the corpus-size sweep (default 1/8,1/4,1/2,1; 'none' skips it)")
     parser.add_argument("--size-order", default="spread", choices=("spread", "prefix"),
                         help="corpus-size subsets: documents spread evenly over the corpus (default) or its first ones")
-    parser.add_argument("--trainer", default="auto", choices=("auto", "sgd", "gd"),
-                        help="QWEM/SGNS trainer: entry-sampled SGD (auto, sgd) or full-batch GD (gd)")
+    parser.add_argument("--trainer", default="auto", choices=("auto", "gd", "sgd", "pairs"),
+                        help="QWEM/SGNS trainer: full-batch GD on the exact expected loss (gd; auto on a CPU), "
+                             "entry-sampled SGD (sgd), or the paper's SGD of 50,000 + 50,000 sampled pairs per step "
+                             "(pairs; auto on a CUDA device)")
     parser.add_argument("--seed", type=seed_int, default=0, metavar="S", help="seed of W(0), SGD and word2vec")
     parser.add_argument("--device", default="auto", choices=DEVICES, help="torch device for QWEM/SGNS (default auto)")
     parser.add_argument("--workers", type=positive_int, default=1, metavar="N", help="counting processes (default 1)")

@@ -36,6 +36,7 @@ examples:
   w2v-theory report --matrix M.npy --dim 4 --methods ode,gd
   w2v-theory report --corpus text8.txt --vocab 2000 --window 16   # adds the real-text study
   w2v-theory report --corpus-demo                                 # the same on a small shipped corpus
+  w2v-theory report --counts counts.npz --dim 200                 # the study from `w2v-theory count`'s file
 """
 DEFAULT_OUT = "w2v-report"
 # An earlier report in --out (this file present) is replaced as a whole; any other non-empty folder is refused.
@@ -74,9 +75,12 @@ def add_arguments(parser) -> None:
     corpus.add_argument("--corpus-demo", action="store_true",
                         help="the real-text study on the small English corpus shipped with gensim (Lee, ~60k tokens): "
                              "a quick demonstration; its scores are too noisy to rank the methods")
+    corpus.add_argument("--counts", metavar="FILE.npz",
+                        help="the real-text study from counts written by `w2v-theory count` instead of a corpus "
+                             "(V and L are the file's; word2vec and the corpus-size sweep need text: skipped)")
     parser.add_argument("--vocab", type=positive_int, default=None, metavar="V",
                         help="real-text vocabulary size (with --corpus; default 2000, 1000 for --corpus-demo)")
-    parser.add_argument("--window", type=positive_int, default=DEFAULT_WINDOW, metavar="L",
+    parser.add_argument("--window", type=positive_int, default=None, metavar="L",
                         help=f"real-text window per side (with --corpus; default {DEFAULT_WINDOW})")
     parser.add_argument("--no-progress", action="store_true",
                         help="no progress on stderr (by default a bar on a terminal, a line every 30 s in a log)")
@@ -100,14 +104,14 @@ def validate(args):
     resolve_device(args.device)
     if args.dim is not None and (isinstance(args.dim, bool) or args.dim < 1):
         raise InputError(f"dimension d={args.dim} must be >= 1")
-    corpus = args.corpus or args.corpus_demo
+    corpus = args.corpus or args.corpus_demo or args.counts
     # SGD's annealed phase uses seed + 1; gensim's word2vec (real text) a 32-bit seed.
     check_seed(args.seed, rngs=("numpy", "torch", "gensim") if corpus else ("numpy", "torch"), offset=1)
     realtext = None
     if corpus:
         realtext = _realtext_module()
-    elif args.vocab is not None or args.window != DEFAULT_WINDOW:
-        raise InputError("--vocab and --window only apply with --corpus or --corpus-demo")
+    elif args.vocab is not None or args.window is not None:
+        raise InputError("--vocab and --window only apply with --corpus, --corpus-demo or --counts")
     k = negatives(args)
     # With a corpus, --dim is the real-text d; the synthetic problem keeps its default.
     synthetic_dim = None if realtext is not None else args.dim
@@ -140,6 +144,9 @@ CORPUS_SNIFF_BYTES = 1 << 16
 
 def _check_corpus(args) -> None:
     """The real-text inputs, checked (and counted: the counts are cached for the study) before any work."""
+    if args.counts:
+        _check_counts(args)
+        return
     vocab, dim = _vocab(args), args.dim or REALTEXT_DIM
     if vocab < 2:
         raise InputError(f"--vocab V={vocab} must be >= 2")
@@ -162,16 +169,38 @@ def _check_corpus(args) -> None:
             if exc.start < len(head) - 4:  # not just a character cut at the end of the sample
                 raise InputError(f"--corpus {one_line(repr(args.corpus))} is not UTF-8 text (invalid byte at "
                                  f"{exc.start})") from None
-    from sims.commands._common import COOCCURRENCE_ROUNDING
     from sims.corpus import corpus_statistics
+
+    stats = corpus_statistics(args.corpus if args.corpus else None, vocab, _window(args)).cooccurrence()
+    _check_target(stats, dim, vocab)
+
+
+def _check_target(stats, dim: int, vocab: int) -> None:
+    """The study's M* must have a mode to learn among its top d (its eigensolve is cached for the study)."""
+    from sims.commands._common import COOCCURRENCE_ROUNDING
     from theory.predictions import closed_form
     from theory.target import target_matrix
     from theory.validation import check_learnable
 
-    stats = corpus_statistics(args.corpus if args.corpus else None, vocab, args.window).cooccurrence()
-    # The study's M* must have a mode to learn among its top d (its eigensolve is cached for the study).
     check_learnable(closed_form(target_matrix(stats), dim), "the corpus's M*",
                     COOCCURRENCE_ROUNDING * vocab * float(np.finfo(np.float64).eps))
+
+
+def _check_counts(args) -> None:
+    """--counts: the file loads and validates (sims.data.counts_file), agrees with --vocab / --window if given, and
+    its M* has a mode to learn."""
+    from sims.data.counts_file import load_counts
+
+    counted = load_counts(args.counts)
+    size = counted.counts.shape[0]
+    if args.vocab is not None and args.vocab != size:
+        raise InputError(f"--vocab {args.vocab} differs from the counts file's V = {size}")
+    if args.window is not None and args.window != counted.window:
+        raise InputError(f"--window {args.window} differs from the counts file's L = {counted.window}")
+    dim = args.dim or REALTEXT_DIM
+    if not 1 <= dim < size:
+        raise InputError(f"--dim d={dim} must satisfy 1 <= d < V={size} for the real-text study")
+    _check_target(counted.cooccurrence(), dim, size)
 
 
 def run(args) -> int:
@@ -187,12 +216,17 @@ def run(args) -> int:
     command = reproduce_command(args, scenario, methods)
     with staged_output(args.out, replace_marker=REPORT_MARKER) as staging:
         if realtext is not None:
-            report.realtext = realtext.run_study(args.corpus, vocab=_vocab(args), dim=args.dim or REALTEXT_DIM,
-                                                 window=args.window, out_dir=staging, seed=scenario.seed,
+            report.realtext = realtext.run_study(args.corpus, vocab=None if args.counts else _vocab(args),
+                                                 dim=args.dim or REALTEXT_DIM, counts=args.counts,
+                                                 window=None if args.counts else _window(args), out_dir=staging, seed=scenario.seed,
                                                  device=args.device, quick=args.quick, progress=progress)
         write_report(report, staging, svg=args.svg, command=command)
     _print_summary(report, Path(args.out) / "report.md")
     return 1 if report.failed else 0
+
+
+def _window(args) -> int:
+    return DEFAULT_WINDOW if args.window is None else args.window
 
 
 def _vocab(args) -> int:
@@ -208,7 +242,7 @@ def reproduce_command(args, scenario, methods) -> str:
         parts += ["--matrix", args.matrix]
     elif args.cooccurrence:
         parts += ["--cooccurrence", args.cooccurrence, "--negatives", f"{negatives(args):g}"]
-    if not (args.corpus or args.corpus_demo):  # with a corpus, --dim is the real-text d (added below)
+    if not (args.corpus or args.corpus_demo or args.counts):  # with a corpus, --dim is the real-text d (below)
         parts += ["--dim", str(scenario.dim)]
     parts += ["--init-scale", f"{scenario.init_scale:g}", "--seed", str(scenario.seed),
               "--methods", ",".join(methods), "--device", args.device]
@@ -216,9 +250,11 @@ def reproduce_command(args, scenario, methods) -> str:
         parts += ["--lr", f"{args.lr:g}"]
     if args.quick:
         parts.append("--quick")
-    if args.corpus or args.corpus_demo:
+    if args.counts:
+        parts += ["--counts", args.counts, "--dim", str(args.dim or REALTEXT_DIM)]
+    elif args.corpus or args.corpus_demo:
         parts += ["--corpus", args.corpus] if args.corpus else ["--corpus-demo"]
-        parts += ["--dim", str(args.dim or REALTEXT_DIM), "--vocab", str(_vocab(args)), "--window", str(args.window)]
+        parts += ["--dim", str(args.dim or REALTEXT_DIM), "--vocab", str(_vocab(args)), "--window", str(_window(args))]
     return " ".join(shlex.quote(p) for p in parts)
 
 

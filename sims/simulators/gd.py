@@ -3,6 +3,10 @@
 The map is W <- W - lr * 1/2 (W W^T - M*) W: one step is a forward-Euler step of the flow
 dW/dt = -1/2 (W W^T - M*) W of size lr, so step n sits at flow time t = lr * n (THEORY §4: GD follows
 the flow with an O(lr) delay and converges iff lr * lam_1 < 2).
+
+With a general symmetric weight G (run_gd's `weight`: Proposition 2, e.g. word2vec's own Psi, THEORY §7)
+the map is W <- W - lr * 1/2 (G^ o (W W^T - M*)) W with G^ = G / mean(G): the same time unit, that of
+Setting 3.1 at g = mean(G) (WeightedGradientDescent, WeightedSgnsGradientDescent).
 """
 
 from __future__ import annotations
@@ -76,6 +80,10 @@ class GradientDescent:
         self.prepare()
         self.update()
 
+    def recorded_product(self) -> np.ndarray | None:
+        """M* W of the recorder's target (the prediction's) for the current W, when this step formed it."""
+        return _numpy(self.target_times_w)
+
     @torch.no_grad()
     def squared_norm(self) -> float:
         """||W||_F^2 of the current W (a V x d reduction; syncs a GPU)."""
@@ -99,8 +107,60 @@ class SgnsGradientDescent(GradientDescent):
         self.gradient.sub_(self.target_times_w)
 
 
-# run_gd's `loss` option: the state class that computes each loss's gradient.
+class WeightedGradientDescent(GradientDescent):
+    """Full-batch GD on the QWEM population loss with a general symmetric weight G (THEORY §1, Proposition 2).
+
+    L(W) = 1/4 sum_ij G_ij (WW^T - M*)_ij^2 + const has gradient (G o (WW^T - M*)) W, G_ij = Psi+ P_ij +
+    Psi- P_i P_j and M* that Psi's target. With G^ = G / g, g = mean_ij G_ij, a step is W <- W - lr 1/2
+    (G^ o (WW^T - M*)) W: the flow dW/dt = -(1/(2g)) grad L, in Setting 3.1's time unit at G = its mean
+    (under Setting 3.1 G^ = 1 and this is GradientDescent's map). `target` is this Psi's M* (not
+    necessarily the recorder's); `weight` is G^ (run_gd normalises it). Holds the given V x V G^ and M*
+    and one preallocated V x V work buffer (G^ o WW^T has no low-rank shortcut for a general G).
+    """
+
+    loss = "qwem"
+
+    def __init__(self, target: torch.Tensor, initial: torch.Tensor, lr: float, weight: torch.Tensor):
+        super().__init__(target, initial, lr)
+        self.weight = weight
+        self.work = torch.empty_like(weight)
+
+    @torch.no_grad()
+    def prepare(self) -> None:
+        self._gradient()
+
+    def _gradient(self) -> None:
+        """gradient <- (G^ o (W W^T - M*)) W."""
+        torch.mm(self.w, self.w.T, out=self.work)
+        self.work.sub_(self.target).mul_(self.weight)
+        torch.mm(self.work, self.w, out=self.gradient)
+
+    def recorded_product(self) -> None:
+        """None: this step formed no product with the recorder's target, which then forms M* W itself."""
+        return None
+
+
+class WeightedSgnsGradientDescent(WeightedGradientDescent):
+    """Full-batch GD on the exact expected SGNS loss with general symmetric Psi+, Psi- (any k), in QWEM's flow time.
+
+    dL/dx_ij = Psi- P_iP_j sigma(x) - Psi+ P_ij sigma(-x) = G sigma(x) - Psi+ P_ij = G (4 sigma(x) - 2 - M*) / 4,
+    since Psi+ P_ij = G (2 + M*) / 4 (THEORY §1's M*). So grad_W L = 1/2 (G o (4 sigma(WW^T) - 2 - M*)) W and
+    the step W <- W - lr 1/2 (G^ o (4 sigma(WW^T) - 2 - M*)) W is the flow dW/dt = -(1/g) grad L: QWEM's flow
+    step of lr to leading order at small init, as SgnsGradientDescent (which it equals at G^ = 1, k = 1).
+    """
+
+    loss = "sgns"
+
+    def _gradient(self) -> None:
+        torch.mm(self.w, self.w.T, out=self.work)
+        torch.sigmoid(self.work, out=self.work)
+        self.work.mul_(4.0).sub_(2.0).sub_(self.target).mul_(self.weight)
+        torch.mm(self.work, self.w, out=self.gradient)
+
+
+# run_gd's `loss` option: the state class that computes each loss's gradient (WEIGHTED_LOSSES with `weight`).
 GD_LOSSES = {cls.loss: cls for cls in (GradientDescent, SgnsGradientDescent)}
+WEIGHTED_LOSSES = {cls.loss: cls for cls in (WeightedGradientDescent, WeightedSgnsGradientDescent)}
 
 
 @dataclass
@@ -115,7 +175,7 @@ class _Stop:
 
 
 def _iterate(state: GradientDescent, recorder: Recorder, steps: int, record_every: int, check_every: int,
-             bound: float, lr: float, progress: bool) -> _Stop:
+             bound: float, lr: float, progress: bool, observer=None) -> _Stop:
     """Step `state` up to `steps` times, recording and checking for divergence (see `run_gd`)."""
     stop = _Stop(state.w.clone(), 0, -1)
     bar = _progress_bar(steps, progress)
@@ -136,7 +196,10 @@ def _iterate(state: GradientDescent, recorder: Recorder, steps: int, record_ever
             if record:
                 # Reuse the step's M* W (no extra V x V x d product per record); in float32 the
                 # recorded error is then good to ~1e-7 ||M*||_F^2, the precision of the run itself.
-                recorder.measure(lr * n, _numpy(state.w), _numpy(state.target_times_w))
+                w = _numpy(state.w)
+                recorder.measure(lr * n, w, state.recorded_product())
+                if observer is not None:
+                    observer(lr * n, w)
                 stop.last_recorded = n
             if n == steps:
                 break
@@ -151,7 +214,8 @@ def _iterate(state: GradientDescent, recorder: Recorder, steps: int, record_ever
 
 def run_gd(prediction: ClosedForm, initial: np.ndarray, lr: float, steps: int, *, record_every: int | None = None,
            dtype: str = "float64", device: str = "auto", check_every: int | None = None,
-           progress: bool = False, loss: str = "qwem") -> SimulationResult:
+           progress: bool = False, loss: str = "qwem", weight: np.ndarray | None = None,
+           target: np.ndarray | None = None, observer=None) -> SimulationResult:
     """Full-batch GD W <- W - lr 1/2 (W W^T - M*) W for `steps` steps from W(0); flow time t = lr * steps.
 
     Records step 0, every `record_every`-th step (default: steps // 500, so 400-1000 records) and the
@@ -162,6 +226,14 @@ def run_gd(prediction: ClosedForm, initial: np.ndarray, lr: float, steps: int, *
     linearly unstable there: THEORY §4). Deterministic on CPU: the same input gives a bit-identical result.
     loss="sgns" runs the expected SGNS loss instead (`SgnsGradientDescent`; method "gd-sgns"): its
     minimiser is not the closed form's, so `converged` then means every learned mode is past half height.
+
+    `weight` (V x V, symmetric, >= 0; G = Psi+ P + Psi- P_iP_j) runs the weighted population loss of THEORY §1
+    instead (WeightedGradientDescent, WeightedSgnsGradientDescent; methods "gd-weighted", "gd-sgns-weighted"):
+    W <- W - lr 1/2 (G^ o (WW^T - target)) W with G^ = G / mean(G), flow time t = lr * steps in Setting 3.1's
+    unit at g = mean(G). `target` is that Psi's M* (default: the prediction's). Records still measure W
+    against `prediction` (its singular values, overlaps with its eigenvectors, error to its target); a
+    weighted run has no closed-form minimiser (Proposition 2), so it is never reported as converged.
+    `observer`, if given, is called as observer(flow_time, W) at every record (W: float64 numpy, V x d).
     """
     lr = check_positive(lr, "learning rate")
     if isinstance(steps, bool) or int(steps) != steps or int(steps) < 1:
@@ -177,11 +249,23 @@ def run_gd(prediction: ClosedForm, initial: np.ndarray, lr: float, steps: int, *
     torch_dtype = resolve_dtype(dtype)
     check_every = (1 if torch_device.type == "cpu" else 16) if check_every is None else max(1, int(check_every))
 
+    weighted = weight is not None
+    if not weighted and target is not None:
+        raise InputError("target applies only with weight (the unweighted run trains the prediction's M*)")
+    if weighted:
+        weight, target = _weighted_problem(prediction, weight, target)
+
     with torch.no_grad(), thread_policy(torch_device, prediction.size):
-        target = torch.as_tensor(prediction.target, dtype=torch_dtype, device=torch_device)
-        state = GD_LOSSES[loss](target, torch.as_tensor(w0, dtype=torch_dtype, device=torch_device), lr)
+        start = torch.as_tensor(w0, dtype=torch_dtype, device=torch_device)
+        if weighted:
+            state = WEIGHTED_LOSSES[loss](torch.as_tensor(target, dtype=torch_dtype, device=torch_device), start, lr,
+                                          torch.as_tensor(weight, dtype=torch_dtype, device=torch_device))
+        else:
+            state = GD_LOSSES[loss](torch.as_tensor(prediction.target, dtype=torch_dtype, device=torch_device),
+                                    start, lr)
         recorder = Recorder(prediction)
-        stop = _iterate(state, recorder, steps, record_every, check_every, norm_bound(prediction, w0), lr, progress)
+        stop = _iterate(state, recorder, steps, record_every, check_every, norm_bound(prediction, w0), lr, progress,
+                        observer)
         final = _numpy(stop.w)
     if stop.last_recorded != stop.step:  # stopped by divergence: record the last finite W as the final state
         recorder.measure(lr * stop.step, final)
@@ -189,8 +273,15 @@ def run_gd(prediction: ClosedForm, initial: np.ndarray, lr: float, steps: int, *
     lr_lambda = lr * float(prediction.eigenvalues[0])
     gap = gram_gap(prediction, final)
     at_end = is_converged(prediction, final) if loss == "qwem" else recorder.ranks[-1] == prediction.learned_modes
-    converged = not stop.diverged and lr_lambda < 2.0 and at_end
+    converged = not stop.diverged and lr_lambda < 2.0 and at_end and not weighted
     reason = stop.reason
+    if weighted:
+        method = "gd-weighted" if loss == "qwem" else f"gd-{loss}-weighted"
+        if not stop.diverged:
+            reason = "weighted loss (general G): no closed-form minimiser to compare with (Proposition 2)"
+        return recorder.result(method, final, device=str(torch_device), converged=False, diverged=stop.diverged,
+                               lr=lr, steps=steps, steps_run=stop.step, flow_time=lr * stop.step, dtype=dtype,
+                               record_every=record_every, gram_gap=gap, reason=reason, loss=loss, weighted=True)
     if not stop.diverged and lr_lambda >= 2.0:
         reason = (f"lr * lam_1 = {lr_lambda:.4g} >= 2: the minimiser is linearly unstable under GD "
                   "(period-2 oscillation just above 2, irregular further above; THEORY §4)")
@@ -201,6 +292,24 @@ def run_gd(prediction: ClosedForm, initial: np.ndarray, lr: float, steps: int, *
                            converged=converged, diverged=stop.diverged, lr=lr, steps=steps, steps_run=stop.step,
                            flow_time=lr * stop.step, dtype=dtype, record_every=record_every,
                            lr_times_lambda1=lr_lambda, gram_gap=gap, reason=reason, loss=loss)
+
+
+def _weighted_problem(prediction: ClosedForm, weight, target) -> tuple[np.ndarray, np.ndarray]:
+    """G^ = G / mean(G) and the weighted run's M*, validated: V x V, finite, symmetric, G >= 0 with mean > 0."""
+    from theory.validation import as_real_matrix, check_symmetric
+
+    size = prediction.size
+    weight = check_symmetric(as_real_matrix(weight, "weight G"), "weight G")
+    target = prediction.target if target is None else check_symmetric(as_real_matrix(target, "target"), "target")
+    for name, array in (("weight G", weight), ("target", target)):
+        if array.shape != (size, size):
+            raise InputError(f"{name} must have shape ({size}, {size}) = (V, V), got {array.shape}")
+    if np.any(weight < 0):
+        raise InputError("weight G must be >= 0 (G = Psi+ P + Psi- P_iP_j)")
+    scale = float(weight.mean())
+    if not scale > 0:
+        raise InputError("weight G must have a positive mean")
+    return weight / scale, target
 
 
 def _numpy(tensor: torch.Tensor) -> np.ndarray:

@@ -77,10 +77,37 @@ Code: `SampledObjective` holds what both samplers share (statistics, Ψ, the imp
 minibatch gradient); `PairSampler` ("pairs") and `EntrySampler` ("entries") each draw their own
 batch type and price its terms. `run_sgd(..., sampler=name)` picks the class from SAMPLERS;
 `run_sgd_phases` runs a main phase and an annealed continuation as one trajectory.
+
+Drawing positives at scale (PairSampler's `positives`)
+------------------------------------------------------
+"cdf" (the default, unchanged) inverts the float64 cumulative sum of the V² P_ij by binary search:
+~log2(V²) = 27 dependent reads per draw at V = 10,000. "alias" draws from Walker's alias table
+(sims/simulators/alias.py): two reads per draw whatever V, built once in O(V²) (~2 s at V = 10,000).
+Both draw exactly P_ij (to float64 rounding; the alias thresholds are stored in the working dtype, a
+relative ~1e-7 per pair in float32) and negatives i, j ~ P_i by inverse CDF of the V unigrams, with
+float64 uniforms from the objective's torch.Generator on its device: no host round-trip per step, and
+the same seed gives the same pairs on that device. torch.multinomial is no alternative: it refuses
+more than 2²⁴ categories (V > 4,096). The minibatch gradient reuses gathered-row buffers per
+objective (in place, the same arithmetic as fresh tensors): a CPU step at 10⁵ pairs runs ~3x faster.
+
+Paper preset (`paper_sgd`)
+--------------------------
+THEORY §5: the paper trained with minibatch SGD of 50,000 positive + 50,000 negative pairs per step
+(PAPER_POSITIVES, PAPER_NEGATIVES; k = 1), tied weights, Setting 3.1 weights, float64, at V = 10⁴,
+d = 200. `paper_sgd` runs that loop (alias-drawn positives) in the float32 default or float64, on
+any device, and returns the usual SimulationResult in flow units with the same step -> time map
+(Δt = 2 g lr tied). Its default lr is the theory's, as the real-text study derives it
+(sims.pipelines.realtext.run.sgd_schedule, sampler_lr_limit): the flow step is
+PAPER_STEP_FRACTION / c (c = prediction.stiffest_rate: forward Euler tracks the flow with a relative
+delay O(h/2) and is stable for h c < 2), capped so that no single sampled pair moves a row by more
+than PAIR_COEFFICIENT_LIMIT times another row (lr Ψ_ij / B <= 0.5; Setting 3.1's Ψ reaches
+1/min(P_ij + kP_iP_j) for the rarest pairs, which is how pair-sampled SGD on Zipfian statistics
+diverges). `paper_lr` returns that choice and which bound set it.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -101,6 +128,22 @@ FINITE_CHECK_EVERY = 32     # steps between divergence checks (each check syncs 
 # them with different negatives or Psi. Compared on a sample of rows, relative to max(1, |M*|).
 TARGET_MISMATCH = 1e-6
 TARGET_CHECK_ROWS = 64
+POSITIVE_DRAWS = ("cdf", "alias")   # PairSampler's `positives` (module doc, "Drawing positives at scale")
+
+# The paper's training loop (THEORY §5): minibatch SGD of 50,000 positive + 50,000 negative pairs per step
+# (k = 1), which is also what keeps pair-sampled noise affordable at V = 10^4: the relative gradient noise
+# per step falls like V / (lambda sqrt(B)) (module doc, "Variance").
+PAPER_POSITIVES = 50_000
+PAPER_NEGATIVES = 50_000
+# The paper's default lr, as the real-text study derives it (sims.pipelines.realtext.run STEP_FRACTION and
+# COEFFICIENT_LIMIT; module doc, "Paper preset"): flow step 0.05 / c, and no sampled pair's update
+# coefficient lr Psi_ij / B above 0.5.
+PAPER_STEP_FRACTION = 0.05
+PAIR_COEFFICIENT_LIMIT = 0.5
+PAPER_RECORDS = 50          # recorded points by default (each costs an SVD and one M* W product)
+# Divergence checks sync the device; at ~10^3 steps/s on a GPU one every 256 steps costs nothing measurable,
+# and a rollback then loses at most 256 steps.
+PAPER_CHECK_EVERY = 256
 
 
 @dataclass(frozen=True)
@@ -215,39 +258,74 @@ class SampledObjective:
         """(L̂, dL̂/dx per sampled term) on one minibatch, given x_ij = w_i . w'_j for its terms."""
         raise NotImplementedError
 
+    def _workspace(self, w: torch.Tensor, count: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None:
+        """Three (count, d) buffers for the gathered rows and their product, kept between minibatches.
+
+        Fresh (B, d) tensors of 10⁵ x 200 cost a CPU step two thirds of its time in allocation and page
+        faults; the buffers hold the same values, so the gradient is the same to the bit. None when W
+        needs autograd (out= buffers do not record it).
+        """
+        if w.requires_grad:
+            return None
+        key = (count, w.shape[1], w.dtype, w.device)
+        if getattr(self, "_buffers_key", None) != key:
+            self._buffers = tuple(torch.empty(count, w.shape[1], dtype=w.dtype, device=w.device) for _ in range(3))
+            self._buffers_key = key
+        return self._buffers
+
     def gradient(self, w: torch.Tensor, context: torch.Tensor | None, batch):
         """(L̂, ∇_W L̂, ∇_W' L̂) on one minibatch; context None means tied (W' = W, no second gradient)."""
         right = w if context is None else context
-        left_rows, right_rows = w.index_select(0, batch.rows), right.index_select(0, batch.cols)
-        x = (left_rows * right_rows).sum(dim=1)
+        buffers = self._workspace(w, batch.rows.shape[0]) if right.dtype == w.dtype else None
+        if buffers is None:
+            left_rows, right_rows = w.index_select(0, batch.rows), right.index_select(0, batch.cols)
+            x = (left_rows * right_rows).sum(dim=1)
+        else:
+            left_rows = torch.index_select(w, 0, batch.rows, out=buffers[0])
+            right_rows = torch.index_select(right, 0, batch.cols, out=buffers[1])
+            x = torch.mul(left_rows, right_rows, out=buffers[2]).sum(dim=1)
         loss, slope = self.batch_terms(x, batch)
         coeff = slope[:, None]
-        grad_w = torch.zeros_like(w).index_add_(0, batch.rows, coeff * right_rows)
+        # The gathered rows are not needed after x: scale them in place when they are our buffers.
+        scaled_right = coeff * right_rows if buffers is None else right_rows.mul_(coeff)
+        grad_w = torch.zeros_like(w).index_add_(0, batch.rows, scaled_right)
+        scaled_left = coeff * left_rows if buffers is None else left_rows.mul_(coeff)
         if context is None:
             # x_ij = w_i . w_j depends on w_j too: the transposed term of (A + Aᵀ) W.
-            grad_w.index_add_(0, batch.cols, coeff * left_rows)
+            grad_w.index_add_(0, batch.cols, scaled_left)
             return loss, grad_w, None
-        grad_c = torch.zeros_like(context).index_add_(0, batch.cols, coeff * left_rows)
+        grad_c = torch.zeros_like(context).index_add_(0, batch.cols, scaled_left)
         return loss, grad_w, grad_c
 
 
 class PairSampler(SampledObjective):
     """word2vec's sampler: `batch` positives ~ P_ij and round(k batch) negatives ~ P_iP_j, Ψ per pair.
 
-    Holds the float64 cumulative distributions of P_ij (V²) and P_i, and the per-pair lookup table:
-    P_ij for "setting31" (Ψ is computed from it), the array Ψ itself, or nothing for "uniform".
+    Holds, for the positives, the float64 cumulative distribution of the V² P_ij (`positives="cdf"`, the
+    default) or their alias table (`positives="alias"`, sims/simulators/alias.py; module doc), the float64
+    cumulative distribution of P_i for the negatives, and the per-pair lookup table: P_ij for "setting31"
+    (Ψ is computed from it), the array Ψ itself, or nothing for "uniform".
     """
 
     name = "pairs"
 
-    def __init__(self, stats: Cooccurrence, **options):
+    def __init__(self, stats: Cooccurrence, *, positives: str = "cdf", **options):
+        if not isinstance(positives, str) or positives not in POSITIVE_DRAWS:
+            raise InputError(f"positives must be one of {', '.join(POSITIVE_DRAWS)}, got {positives!r}")
         super().__init__(stats, **options)
+        self.positives = positives
         self.negative_count = int(round(self.negatives * self.batch))
         if self.negative_count < 1:
             raise InputError(f"negatives * batch = {self.negatives * self.batch:g} rounds to no negative pairs")
-        # Float64 cumulative sums so that pairs of probability ~1e-12 are still drawn at their own rate
-        # (a float32 cumsum of V² terms has absolute resolution ~1e-7).
-        self.pair_cdf = torch.as_tensor(np.cumsum(self._joint.ravel()), device=self.device)
+        self.pair_cdf = self.pair_alias = None
+        if positives == "alias":
+            from sims.simulators.alias import AliasTable
+
+            self.pair_alias = AliasTable.build(self._joint.ravel(), dtype=self.dtype, device=self.device)
+        else:
+            # Float64 cumulative sums so that pairs of probability ~1e-12 are still drawn at their own rate
+            # (a float32 cumsum of V² terms has absolute resolution ~1e-7).
+            self.pair_cdf = torch.as_tensor(np.cumsum(self._joint.ravel()), device=self.device)
         self.word_cdf = torch.as_tensor(np.cumsum(self._unigram), device=self.device)
         table = {"setting31": self._joint, "array": self._psi_array}.get(self.psi_name)
         self.lookup = None if table is None else torch.as_tensor(table.ravel(), dtype=self.dtype, device=self.device)
@@ -259,11 +337,19 @@ class PairSampler(SampledObjective):
                                 torch.ones(n, dtype=self.dtype, device=self.device)])
 
     def sample(self, gen: torch.Generator) -> PairBatch:
-        """Draw `batch` positives ~ P_ij and round(k batch) negatives ~ P_i P_j by inverse-CDF search."""
+        """Draw `batch` positives ~ P_ij (inverse CDF or alias table) and round(k batch) negatives ~ P_i P_j
+        (inverse CDF), all from float64 uniforms of `gen` on the objective's device."""
         v, b, n = self.size, self.batch, self.negative_count
-        u = torch.rand(b + 2 * n, generator=gen, dtype=torch.float64, device=self.device)
-        flat = torch.searchsorted(self.pair_cdf, u[:b] * self.pair_cdf[-1], right=True).clamp_(max=v * v - 1)
-        neg = torch.searchsorted(self.word_cdf, u[b:] * self.word_cdf[-1], right=True).clamp_(max=v - 1)
+        if self.pair_alias is None:
+            u = torch.rand(b + 2 * n, generator=gen, dtype=torch.float64, device=self.device)
+            flat = torch.searchsorted(self.pair_cdf, u[:b] * self.pair_cdf[-1], right=True).clamp_(max=v * v - 1)
+            u_neg = u[b:]
+        else:
+            # One call per step: 2b uniforms for the alias table (buckets, coins), then 2n for the negatives.
+            u = torch.rand(2 * b + 2 * n, generator=gen, dtype=torch.float64, device=self.device)
+            flat = self.pair_alias.draw_from(u[: 2 * b])
+            u_neg = u[2 * b:]
+        neg = torch.searchsorted(self.word_cdf, u_neg * self.word_cdf[-1], right=True).clamp_(max=v - 1)
         rows = torch.cat([flat // v, neg[:n]])
         cols = torch.cat([flat % v, neg[n:]])
         return PairBatch(rows, cols, self.scale * self.pair_weights(rows, cols), self.signs)
@@ -313,7 +399,11 @@ class EntrySampler(SampledObjective):
         are looked up for the sampled entries only (no V x V temporary).
         """
         v = self.size
-        flat = torch.randint(0, v * v, (self.batch,), generator=gen, device=self.device)
+        from sims.simulators.alias import uniform_indices
+
+        # Not torch.randint: its 32-bit modulo reduction draws the first 2^32 mod V^2 entries ~1/171 too often at
+        # V = 5,000 (sims/simulators/alias.py).
+        flat = uniform_indices(torch.rand(self.batch, generator=gen, dtype=torch.float64, device=self.device), v * v)
         rows, cols = flat // v, flat % v
         joint = self.joint_flat[flat]
         product = self.unigram[rows] * self.unigram[cols]
@@ -368,8 +458,12 @@ class _Run:
 
 
 def _train(objective: SampledObjective, recorder: Recorder, initial: np.ndarray, lr: float, steps: int,
-           record_every: int, flow_time_per_step: float, untied: bool, seed: int, bar=None) -> _Run:
-    """The loop of `run_sgd`: step, record every `record_every` steps, roll back to the last finite W."""
+           record_every: int, flow_time_per_step: float, untied: bool, seed: int, bar=None,
+           check_every: int = FINITE_CHECK_EVERY) -> _Run:
+    """The loop of `run_sgd`: step, record every `record_every` steps, roll back to the last finite W.
+
+    Between records and finite checks (every `check_every` steps) nothing leaves the device.
+    """
     gen = objective.generator(int(seed))
     w = torch.as_tensor(initial, dtype=objective.dtype, device=objective.device).clone()
     context = w.clone() if untied else None
@@ -389,7 +483,7 @@ def _train(objective: SampledObjective, recorder: Recorder, initial: np.ndarray,
         loss_sum += value
         since_record += 1
         record = step % record_every == 0 or step == steps
-        if record or step % FINITE_CHECK_EVERY == 0:
+        if record or step % check_every == 0:
             finite = bool(torch.isfinite(w).all()) and (context is None or bool(torch.isfinite(context).all()))
             if not finite:
                 run.diverged = True
@@ -420,10 +514,15 @@ def _train(objective: SampledObjective, recorder: Recorder, initial: np.ndarray,
 def run_sgd(stats: Cooccurrence, prediction: ClosedForm, initial: np.ndarray, lr: float, steps: int, *,
             batch: int = 4096, loss: str = "qwem", negatives: float = 1.0, psi="setting31",
             untied: bool = False, seed: int = 0, dtype: str = "float32", device: str = "auto",
-            record_every: int | None = None, sampler: str = "pairs", progress: bool = False) -> SimulationResult:
-    """Run minibatch SGD from `initial` for `steps` steps; times in flow units (module doc, incl. `sampler`)."""
+            record_every: int | None = None, sampler: str = "pairs", progress: bool = False,
+            positives: str = "cdf") -> SimulationResult:
+    """Run minibatch SGD from `initial` for `steps` steps; times in flow units (module doc, incl. `sampler`;
+    `positives` is the pair sampler's draw, "cdf" or "alias")."""
+    if sampler != "pairs" and positives != "cdf":
+        raise InputError(f"positives={positives!r} applies to the pair sampler only (sampler={sampler!r})")
+    draws = {"positives": positives} if sampler == "pairs" else {}
     objective = build_objective(stats, sampler=sampler, batch=batch, loss=loss, negatives=negatives, psi=psi,
-                                dtype=dtype, device=device)
+                                dtype=dtype, device=device, **draws)
     objective.check_prediction(prediction)
     lr = check_positive(lr, "learning rate")
     steps = _positive_int(steps, "steps")
@@ -434,16 +533,23 @@ def run_sgd(stats: Cooccurrence, prediction: ClosedForm, initial: np.ndarray, lr
     if not isinstance(untied, bool):
         raise InputError(f"untied must be True or False, got {untied!r}")
     initial = check_initial(prediction, initial, "initial embeddings")
+    return _simulate(objective, prediction, initial, lr, steps, untied=untied, seed=seed, record_every=record_every,
+                     progress=progress)
 
+
+def _simulate(objective: SampledObjective, prediction: ClosedForm, initial: np.ndarray, lr: float, steps: int, *,
+              untied: bool, seed: int, record_every: int, progress: bool, recorder: Recorder | None = None,
+              check_every: int = FINITE_CHECK_EVERY) -> SimulationResult:
+    """run_sgd after validation: train `objective` from `initial` and package the SimulationResult."""
     flow_time_per_step = sgd_flow_time_per_step(lr, tied=not untied, mean_weight=objective.mean_weight)
-    recorder = Recorder(prediction)
+    recorder = Recorder(prediction) if recorder is None else recorder
     from sims.progress import progress_bar
 
     bar = progress_bar(steps, "sgd", progress, unit="step")
     try:
         with thread_policy(objective.device, objective.size):
             run = _train(objective, recorder, initial, lr, steps, record_every, flow_time_per_step, untied, seed,
-                         bar)
+                         bar, check_every)
     finally:
         if bar is not None:
             bar.close()
@@ -455,8 +561,9 @@ def run_sgd(stats: Cooccurrence, prediction: ClosedForm, initial: np.ndarray, lr
         "recorded_steps": np.asarray(run.recorded_steps, dtype=np.int64),
         "minibatch_loss": np.asarray(run.minibatch_losses, dtype=np.float64),
         "lr": lr, "batch": objective.batch, "negatives": objective.negatives,
-        "negative_pairs": objective.negative_count, "loss": loss, "psi": objective.psi_name,
-        "untied": untied, "seed": int(seed), "dtype": dtype, "sampler": objective.name,
+        "negative_pairs": objective.negative_count, "loss": objective.loss, "psi": objective.psi_name,
+        "untied": untied, "seed": int(seed), "dtype": str(objective.dtype).removeprefix("torch."),
+        "sampler": objective.name,
         "gram_gap": gram_gap(prediction, final_w),
         "reason": run.reason if run.diverged else ("" if converged else
                                                    f"not every learned mode is past half height after {steps} steps"),
@@ -487,3 +594,119 @@ def run_sgd_phases(stats: Cooccurrence, prediction: ClosedForm, initial: np.ndar
     if main.diverged or not anneal_steps:
         return main
     return concatenate(main, phase(main.embeddings, anneal_lr, anneal_steps, seed + 1))
+
+
+# --- The paper's settings (module doc, "Paper preset") ------------------------------------------------------
+
+def max_pair_weight(stats: Cooccurrence, psi="setting31", negatives: float = 1.0, rows_per_block: int = 1024) -> float:
+    """The largest Ψ_ij any sampled pair can carry: 1 / min_ij (P_ij + k P_iP_j) under Setting 3.1 (negatives
+    reach every pair with P_iP_j > 0), 1 for "uniform", max Ψ for an array; in row blocks, no V x V temporary."""
+    name, array = check_psi(psi, stats.joint.shape[0])
+    if name == "uniform":
+        return 1.0
+    if name == "array":
+        return float(np.max(array))
+    joint, unigram = np.asarray(stats.joint, dtype=np.float64), np.asarray(stats.unigram, dtype=np.float64)
+    smallest = np.inf
+    for start in range(0, joint.shape[0], rows_per_block):
+        block = joint[start:start + rows_per_block] + negatives * np.outer(unigram[start:start + rows_per_block],
+                                                                           unigram)
+        smallest = min(smallest, float(block.min()))
+    return 1.0 / smallest if smallest > 0 else np.inf
+
+
+def pair_lr_limit(objective: PairSampler, coefficient_limit: float = PAIR_COEFFICIENT_LIMIT) -> float:
+    """Largest lr at which no single sampled pair moves a row by more than `coefficient_limit` x another row.
+
+    A positive's update is w_i <- w_i - lr (Ψ_ij / B) ℓ'(x) w_j and a negative's lr (k Ψ_ij / n) ℓ'(x) w_j,
+    with |ℓ'| ~ 1 near small init; a coefficient above ~1 lets one draw of a rare pair amplify W
+    multiplicatively (the real-text study's sampler_lr_limit, sims/pipelines/realtext/run.py).
+    """
+    factor = max(1.0 / objective.batch, objective.negatives / objective.negative_count)
+    weight = max_pair_weight(objective.stats, objective._psi_array if objective.psi_name == "array"
+                             else objective.psi_name, objective.negatives)
+    return float(coefficient_limit / (factor * weight))
+
+
+def paper_lr(objective: PairSampler, prediction: ClosedForm, step_fraction: float = PAPER_STEP_FRACTION,
+             coefficient_limit: float = PAIR_COEFFICIENT_LIMIT) -> dict:
+    """The theory's tied lr for `objective` (sims.pipelines.realtext.run.sgd_schedule's rule).
+
+    Flow step h = min(step_fraction / c, Δt(lr_limit)) with c = prediction.stiffest_rate and lr_limit =
+    pair_lr_limit; lr = h / (2g). c needs M*'s smallest eigenvalue (a Lanczos solve at large V), so it is
+    skipped when the cap binds against the cheap bound c <= max(λ₁, (λ₁ + ||M*||_F) / 2) (|λ_min| <= ||M*||_F):
+    the result is the same. Returns lr, the flow step, lr_limit and "bound" ("flow step" or "pair coefficient").
+    """
+    lr_limit = pair_lr_limit(objective, coefficient_limit)
+    unit = sgd_flow_time_per_step(1.0, tied=True, mean_weight=objective.mean_weight)
+    capped = unit * lr_limit
+    top = float(prediction.eigenvalues[0])
+    upper = max(top, 0.5 * (top + float(np.sqrt(prediction.spectrum.frobenius_sq))), 1e-300)
+    if capped <= step_fraction / upper:
+        flow_step, bound = capped, "pair coefficient"
+    else:
+        free = step_fraction / prediction.stiffest_rate
+        flow_step, bound = (free, "flow step") if free <= capped else (capped, "pair coefficient")
+    return {"lr": flow_step / unit, "flow_step": flow_step, "lr_limit": lr_limit, "bound": bound,
+            "step_fraction": step_fraction, "coefficient_limit": coefficient_limit}
+
+
+class _DeviceRecorder(Recorder):
+    """A Recorder that forms M* W on the training device (float64) instead of the host: at V = 10⁴ that
+    product is 4·10¹⁰ flops per record, seconds on a CPU and milliseconds on a GPU."""
+
+    def __init__(self, prediction: ClosedForm, device: torch.device):
+        super().__init__(prediction)
+        self.device = device
+        self.target_on_device = torch.as_tensor(prediction.target, dtype=torch.float64, device=device)
+
+    def measure(self, time: float, w: np.ndarray, mw: np.ndarray | None = None) -> None:
+        if mw is None:
+            on_device = torch.as_tensor(np.asarray(w, dtype=np.float64), device=self.device)
+            mw = (self.target_on_device @ on_device).cpu().numpy()
+        super().measure(time, w, mw)
+
+
+def paper_sgd(stats: Cooccurrence, prediction: ClosedForm, initial: np.ndarray, *, steps: int,
+              lr: float | None = None, device: str = "auto", dtype: str = "float32", seed: int = 0,
+              records: int = PAPER_RECORDS, loss: str = "qwem", psi="setting31",
+              progress: bool = False) -> SimulationResult:
+    """The paper's training loop (THEORY §5): tied minibatch SGD of PAPER_POSITIVES positive pairs ~ P_ij
+    (alias table) and PAPER_NEGATIVES negative pairs ~ P_iP_j per step, Setting 3.1 weights by default,
+    for `steps` steps on `device`, float32 by default ("float64" as the paper).
+
+    Times are flow units (Δt = 2 g lr per step, run_sgd's map); `lr` defaults to paper_lr's. `records`
+    points are recorded (on CUDA, M* W is formed on the device). Besides run_sgd's, extra holds the preset
+    ("paper"), positives_per_step / negatives_per_step, how the lr was chosen (lr_bound, lr_limit),
+    setup_seconds (tables, lr), train_seconds (the loop, records included), steps_per_second and
+    pairs_per_second over the loop.
+    """
+    started = time.perf_counter()
+    steps = _positive_int(steps, "steps")
+    records = _positive_int(records, "records")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise InputError(f"seed must be a non-negative integer, got {seed!r}")
+    objective = PairSampler(stats, batch=PAPER_POSITIVES, negatives=PAPER_NEGATIVES / PAPER_POSITIVES, loss=loss,
+                            psi=psi, dtype=dtype, device=device, positives="alias")
+    objective.check_prediction(prediction)
+    initial = check_initial(prediction, initial, "initial embeddings")
+    if lr is None:
+        chosen = paper_lr(objective, prediction)
+        lr, bound, lr_limit = chosen["lr"], chosen["bound"], chosen["lr_limit"]
+    else:
+        lr, bound, lr_limit = check_positive(lr, "learning rate"), "given", None
+    recorder = _DeviceRecorder(prediction, objective.device) if objective.device.type == "cuda" else None
+    setup = time.perf_counter() - started
+    result = _simulate(objective, prediction, initial, lr, steps, untied=False, seed=int(seed),
+                       record_every=max(1, steps // records), progress=progress, recorder=recorder,
+                       check_every=PAPER_CHECK_EVERY)
+    if objective.device.type == "cuda":
+        torch.cuda.synchronize(objective.device)
+    train = time.perf_counter() - started - setup
+    taken = int(result.extra["steps_taken"])
+    pairs = objective.batch + objective.negative_count
+    result.extra.update(preset="paper", positives_per_step=objective.batch, negatives_per_step=objective.negative_count,
+                        positives_draw="alias", lr_bound=bound, lr_limit=lr_limit, setup_seconds=setup,
+                        train_seconds=train, steps_per_second=taken / train if train > 0 else np.inf,
+                        pairs_per_second=taken * pairs / train if train > 0 else np.inf)
+    return result

@@ -88,7 +88,19 @@ def _torch(dtype, device="cpu"):
     return solve
 
 
-SOLVERS = {"theory.spectrum (LAPACK evr, float64)": _entry_point, "LAPACK evx, float64": _evx64,
+def _topk(method):
+    def solve(matrix, k):
+        from theory.topk import top_eigenpairs
+
+        result = top_eigenpairs(matrix, k, method=method)
+        return result.eigenvalues, result.eigenvectors
+
+    return solve
+
+
+SOLVERS = {"theory.spectrum (entry point)": _entry_point, "LAPACK evx, float64": _evx64,
+           "theory.topk mixed (float32 evr + deflated float64 Chebyshev polish)": _topk("mixed"),
+           "theory.topk lapack (evr, float64)": _topk("lapack"),
            "LAPACK evx float32 + float64 Rayleigh-Ritz": _float32_then_rayleigh_ritz,
            "torch.linalg.eigh float32": _torch("float32"), "torch.linalg.eigh float64 (cuda)": _torch("float64", "cuda")}
 

@@ -12,6 +12,8 @@ from matplotlib.figure import Figure
 from theory.predictions import ClosedForm
 
 DPI = 110
+TRAINER_LABELS = {"gd": "full-batch GD, exact expected loss", "sgd": "entry-sampled SGD",
+                  "pairs": "SGD, 50k + 50k sampled pairs per step"}
 
 
 def overlap_matrix(a: np.ndarray, b: np.ndarray, k: int) -> np.ndarray:
@@ -21,31 +23,61 @@ def overlap_matrix(a: np.ndarray, b: np.ndarray, k: int) -> np.ndarray:
 
 def dynamics_figure(prediction: ClosedForm, trained: dict, initial: np.ndarray, sigma: float,
                     method: str) -> Figure:
-    """s_k^2 of the top modes of trained QWEM (and SGNS) against the closed-form QR-predictor curves."""
-    qwem = trained["qwem"]
-    tau1 = float(prediction.characteristic_times(sigma)[0])
+    """Paper Fig. 1 on real text: top squared singular values s_k^2 (upper row) and the error ||WW^T - M*||_F^2
+    (lower row) of trained QWEM (and SGNS) against time, with the closed-form curves (QR predictor) and plateaus."""
+    tau1 = float(prediction.random_step_times(initial)[0])
     shown = min(10, prediction.learned_modes)
-    fine = np.linspace(0.0, float(qwem.times[-1]), 400)
-    predicted = prediction.trajectory(fine, prediction.random_initial_strengths(initial))
-    how = "entry-sampled SGD" if method == "sgd" else "full-batch GD"
-    panels = [("qwem", f"QWEM ({how}) vs closed form")]
+    strengths = prediction.random_initial_strengths(initial)
+    how = TRAINER_LABELS.get(method, method)
+    panels = [("qwem", f"QWEM ({how})")]
     if "sgns" in trained:
-        extra = ", 2x lr" if method == "sgd" else ""
-        panels.append(("sgns", f"SGNS ({how}, tied{extra}) vs QWEM theory"))
-    fig = Figure(figsize=(6.2 * len(panels), 4.4), layout="tight")
-    axes = fig.subplots(1, len(panels), squeeze=False)
+        panels.append(("sgns", f"SGNS ({how}, tied{', 2x lr' if method in ('sgd', 'pairs') else ''}) vs QWEM theory"))
+    fig = Figure(figsize=(6.2 * len(panels), 8.2), layout="tight")
+    axes = fig.subplots(2, len(panels), squeeze=False)
     colours = colormaps["viridis"](np.linspace(0, 0.9, shown))
-    for ax, (name, title) in zip(axes[0], panels):
+    for column, (name, title) in enumerate(panels):
         result = trained[name]
+        fine = np.linspace(0.0, float(result.times[-1]), 400)
+        predicted = prediction.trajectory(fine, strengths)
+        top, bottom = axes[0, column], axes[1, column]
         for j in range(shown):
-            ax.plot(result.times / tau1, result.singular_values[:, j] ** 2, color=colours[j], lw=1.6,
-                    label="measured" if j == 0 else None)
-            ax.plot(fine / tau1, predicted[:, j], color=colours[j], ls="--", lw=1.0,
-                    label="theory (QR predictor)" if j == 0 else None)
-        ax.set_xlabel(r"rescaled time $t/\tau_1$")
-        ax.set_ylabel(r"squared singular value $s_k^2$")
-        ax.set_title(f"{title}\ntop {shown} modes")
-        ax.legend(loc="upper left")
+            top.plot(result.times / tau1, result.singular_values[:, j] ** 2, color=colours[j], lw=1.6,
+                     label="measured" if j == 0 else None)
+            top.plot(fine / tau1, predicted[:, j], color=colours[j], ls="--", lw=1.0,
+                     label="closed form (QR predictor)" if j == 0 else None)
+        top.set_ylabel(r"squared singular value $s_k^2$")
+        top.set_title(f"{title}\ntop {shown} modes")
+        top.legend(loc="upper left")
+        bottom.plot(result.times / tau1, result.error, color="black", lw=1.6, label="measured")
+        bottom.plot(fine / tau1, prediction.error_trajectory(fine, strengths), color="tab:red", ls="--", lw=1.0,
+                    label="closed form")
+        for level in prediction.plateau_errors[: shown + 1]:
+            bottom.axhline(level, color="grey", lw=0.4, ls=":")
+        bottom.set_yscale("log")
+        bottom.set_ylabel(r"$\|WW^T - M^*\|_F^2$ (dotted: plateaus $E_k$)")
+        bottom.legend(loc="upper right")
+        for ax in (top, bottom):
+            ax.set_xlabel(r"rescaled time $t/\tau_1$ ($\tau_1$: QR-predicted half-height time of mode 1)")
+    return fig
+
+
+def init_scale_figure(prediction: ClosedForm, runs: dict) -> Figure:
+    """Paper Fig. 2 on real text: s_k^2 / lam_k of trained QWEM against t / tau_1 from a small and from a
+    word2vec-sized init (tau_1 of each run from its own W(0)); steps sharpen as the init shrinks."""
+    shown = min(10, prediction.learned_modes)
+    lam = prediction.learned_eigenvalues[:shown]
+    fig = Figure(figsize=(6.2 * len(runs), 4.4), layout="tight")
+    axes = fig.subplots(1, len(runs), squeeze=False)[0]
+    colours = colormaps["viridis"](np.linspace(0, 0.9, shown))
+    for ax, (label, (initial, result)) in zip(axes, runs.items()):
+        tau1 = float(prediction.random_step_times(initial)[0])
+        sigma = float(np.std(initial))
+        for j in range(shown):
+            ax.plot(result.times / tau1, result.singular_values[:, j] ** 2 / lam[j], color=colours[j], lw=1.4)
+        ax.set_xlabel(r"$t / \tau_1$")
+        ax.set_ylabel(r"$s_k^2 / \lambda_k$")
+        ax.set_title(f"{label} init, sigma = {sigma:.2g}: top {shown} modes")
+        ax.set_ylim(-0.05, 1.2)
     return fig
 
 
@@ -148,7 +180,8 @@ def rank_figure(rank: dict, families: int = 6) -> Figure:
 
 def write_figures(out_dir: Path, prediction: ClosedForm, trained: dict, initial: np.ndarray, sigma: float,
                   reference: np.ndarray, bases: dict, k: int, scores: dict, labels: dict,
-                  method: str = "sgd", sweep: list | None = None, rank: dict | None = None) -> list[str]:
+                  method: str = "sgd", sweep: list | None = None, rank: dict | None = None,
+                  init_runs: dict | None = None) -> list[str]:
     """Write the dynamics (when QWEM was trained), overlap (paper Fig. 5), scores, corpus-size and rank figures.
 
     `labels` maps each embedding's name to its display label, in display order; returns the file names.
@@ -157,6 +190,8 @@ def write_figures(out_dir: Path, prediction: ClosedForm, trained: dict, initial:
     figures = []
     if "qwem" in trained:
         figures.append(("realtext_dynamics.png", dynamics_figure(prediction, trained, initial, sigma, method)))
+    if init_runs and len(init_runs) > 1:
+        figures.append(("realtext_init_scale.png", init_scale_figure(prediction, init_runs)))
     heat = [m for m in ("qwem", "sgns", "word2vec", "pca_ppmi") if m in bases]
     if heat:
         figures.append(("realtext_overlap.png", overlap_figure(reference, bases, k, heat, labels)))

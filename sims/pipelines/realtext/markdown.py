@@ -64,6 +64,11 @@ def markdown_section(summary: dict) -> str:
     lines += ["", f"Subspace overlaps ‖A_k^T B_k‖²/k over the top k = {summary['overlap_directions']} directions "
                   "(1 = same subspace):", ""]
     lines += [f"- {pair}: {value:.3f}" for pair, value in summary["overlap"].items()]
+    every = summary.get("overlap_all_modes") or {}
+    if every:
+        lines += ["", f"The same over all {summary['learned_modes']} learned modes of M* (each row's top "
+                      f"{summary['learned_modes']} left singular directions against M*'s eigenvectors):", ""]
+        lines += [f"- {summary['labels'].get(m, m)}: {value:.3f}" for m, value in every.items()]
     lines += ["", "Top words along M*'s leading eigenvectors (largest + / − coordinates):", ""]
     for key, side in summary["top_words"].items():
         lines.append(f"- {key} (+): {', '.join(side['positive'])}; (−): {', '.join(side['negative'])}")
@@ -73,11 +78,25 @@ def markdown_section(summary: dict) -> str:
             how = (f"SGD on uniformly sampled entries with their exact pair terms (sims.simulators.sgd, "
                    f"sampler=\"{tr['sampler']}\"; batch {tr['batch']}), lr = {tr['lr']:.3g} for {tr['steps']} steps "
                    f"then lr/{tr['anneal_factor']:g} for {tr['anneal_steps']} steps (SGNS at twice the lr)")
+        elif tr["method"] == "pairs":
+            how = (f"the paper's SGD, 50,000 positive + 50,000 negative sampled pairs per step (sims.simulators.sgd."
+                   f"paper_sgd), lr = {tr['lr']:.3g} for {tr['steps']} steps (SGNS at twice the lr)")
         else:
             how = (f"full-batch GD on the exact expected loss, lr = {tr['lr']:.3g} for {tr['steps']} steps "
                    "(trainer=\"gd\")")
         lines += ["", f"Training from small random init (σ = {tr['init_scale']:.3g}): {how}; flow time "
-                      f"{tr['flow_time']:.3g} (step {tr['flow_step_x_lambda1']:.3g}/λ₁)."]
+                      f"{tr['flow_time']:.3g} of the {tr['flow_time_needed']:.3g} that 1.5x the last predicted step "
+                      f"time asks for (step {tr['flow_step_x_lambda1']:.3g}/λ₁)."]
+        lines += ["", _training_table(summary, tr)]
+    glove = summary.get("glove")
+    if glove:
+        lines += ["", f"GloVe (sims.simulators.glove, its own weights f(X) = min(1, (X/{glove['x_max']:g})^{glove['alpha']:g}) "
+                      f"on observed pairs, tied, biases at their optimum each step) from σ = {glove['sigma']:.3g}: lr "
+                      f"{glove['lr']:.3g} for {glove['steps']} steps, flow time {glove['flow_time']:.3g} of "
+                      f"{glove['t_needed']:.3g}; top-10 overlap with its closed form's target C = J log(1 + X) J "
+                      f"{_fmt(glove['overlap_top10'])}, with its linearised target K {_fmt(glove['overlap_top10_linearised'])}; "
+                      f"{glove['effective_rank']} modes past half height (of K). Conjecture C-GLOVE-STEPWISE "
+                      "(tests/conjectures/expected.py) records whether it learns C's directions one at a time."]
     if summary.get("word2vec_epochs"):
         lines.append(f"word2vec: {summary['word2vec_epochs']} epochs.")
     t = summary["timings"]
@@ -91,11 +110,26 @@ def markdown_section(summary: dict) -> str:
     captions = {"realtext_scores.png": "Every row on every evaluation set",
                 "realtext_corpus_size.png": "Scores against corpus size (prefixes)",
                 "realtext_rank.png": "Rank as early stopping: the closed form at rank k vs trained QWEM at effective rank k",
-                "realtext_dynamics.png": "Trained QWEM (and SGNS) against the closed-form curves",
+                "realtext_dynamics.png": "Trained QWEM (and SGNS) against the closed-form curves (paper Fig. 1)",
+                "realtext_init_scale.png": "QWEM from a small and from a word2vec-sized init, against t/τ₁ "
+                                           "(paper Fig. 2)",
                 "realtext_overlap.png": "Squared overlaps with M*'s eigenvectors (paper Fig. 5)"}
     for name in summary.get("figures", []):
         lines += ["", f"![{captions.get(name, name)}]({name})"]
     return "\n".join(lines) + "\n"
+
+
+def _training_table(summary: dict, tr: dict) -> str:
+    """Per trained row: modes past half height at the end (of M*'s learned modes), the top-10 and all-mode overlaps."""
+    modes = tr.get("learned_modes", summary.get("learned_modes"))
+    rows = ["| trained row | modes past half height at the end | overlap, top "
+            f"{summary['overlap_directions']} | overlap, all {modes} modes | every mode learned? |", "|---|---|---|---|---|"]
+    for name, rank in tr["final_effective_rank"].items():
+        top = summary["overlap"].get(f"{name}~pca_mstar")
+        every = summary.get("overlap_all_modes", {}).get(name)
+        done = "yes" if rank >= modes else f"no: {modes - rank} modes below half height when training stopped"
+        rows.append(f"| {summary['labels'].get(name, name)} | {rank} of {modes} | {_fmt(top)} | {_fmt(every)} | {done} |")
+    return "\n".join(rows)
 
 
 def _families(summary: dict) -> list[str]:

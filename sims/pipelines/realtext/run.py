@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import math
 import sys
 import tempfile
@@ -50,17 +51,20 @@ from sims.pipelines.realtext.figures import write_figures
 from sims.pipelines.realtext.markdown import markdown_section
 from sims.pipelines.realtext.stages import StageCache, file_digest, stage_key
 from sims.simulators.trajectory import SimulationResult
-from theory.dynamics import default_init_scale, left_singular_basis, sgd_flow_time_per_step, subspace_overlap
+from theory.dynamics import (default_init_scale, left_singular_basis, sgd_flow_time_per_step, subspace_overlap,
+                             word2vec_init_scale)
 from theory.predictions import ClosedForm, random_init
 from theory.spectrum import Spectrum
 from theory.target import Cooccurrence, pmi_paper, pmi_zero_filled, ppmi, setting31_weights, target_matrix
 from theory.validation import InputError, check_dim
 
-MODELS = ("pca_mstar", "pca_ppmi", "pca_pmi", "pca_pmi_paper", "qwem", "sgns", "word2vec")
+MODELS = ("pca_mstar", "pca_ppmi", "pca_pmi", "pca_pmi_paper", "qwem", "sgns", "word2vec", "glove_closed_form",
+          "glove")
 LABELS = {"pca_mstar": "PCA of M* (closed form)", "pca_ppmi": "PCA of PPMI",
           "pca_pmi": "PCA of PMI, 0 where unseen (suite's)",
           "pca_pmi_paper": "PCA of PMI + 1e-25 inside the log (paper's)",
-          "qwem": "QWEM (trained)", "sgns": "SGNS (trained, tied)", "word2vec": "word2vec (gensim)"}
+          "qwem": "QWEM (trained)", "sgns": "SGNS (trained, tied)", "word2vec": "word2vec (gensim)",
+          "glove_closed_form": "GloVe closed form (PCA of centred log(1 + X))", "glove": "GloVe (trained, tied)"}
 # The matrix whose top-d eigenpairs make each count-based row.
 MATRICES = {"pca_mstar": "mstar", "pca_ppmi": "ppmi", "pca_pmi": "pmi_zero", "pca_pmi_paper": "pmi_paper"}
 BUILDERS = {"mstar": target_matrix, "ppmi": ppmi, "pmi_zero": pmi_zero_filled, "pmi_paper": pmi_paper}
@@ -69,6 +73,7 @@ TRAINED_MODELS = ("qwem", "sgns")
 # --models names (each row's own name works too).
 MODEL_NAMES = {"closed-form": "pca_mstar", "ppmi": "pca_ppmi", "pmi": "pca_pmi", "pmi-zero": "pca_pmi",
                "pmi-paper": "pca_pmi_paper", "qwem": "qwem", "sgns": "sgns", "word2vec": "word2vec",
+               "glove": "glove", "glove-closed-form": "glove_closed_form",
                **{m: m for m in MODELS}}
 MODEL_GROUPS = {"all": MODELS, "count": COUNT_MODELS, "no-training": COUNT_MODELS}
 # Corpus-size sweep: prefixes of the corpus by tokens, cut at a document boundary.
@@ -126,6 +131,21 @@ RECORDS = 60                # recorded points per training phase (each costs one
 # sweep sees QWEM at many effective ranks: each record costs one M* W product and one evaluation (~0.3 s at V = 5000).
 STUDY_RECORDS = 150
 WORD2VEC_TOKEN_PASSES = 12_000_000  # epochs = this / corpus tokens, clamped to [5, 50]
+
+
+def default_trainer(device: str = "auto") -> str:
+    """The trainer "auto" picks: on a CUDA device the paper's pair-sampled SGD ("pairs", 50,000 + 50,000 pairs per
+    step, sims.simulators.sgd.paper_sgd); on the CPU full-batch GD on the exact expected loss ("gd").
+
+    Under Setting 3.1 the population QWEM loss is (1/4)||WW^T - M*||_F^2 (Theorem 1) and the population SGNS
+    gradient is one V x V elementwise map, so each full-batch step costs one V x V x d product and carries no
+    sampling noise; its steps are as long as Euler's stability allows (GD_STEP_FRACTION / stiffest rate), where
+    an SGD step must also average noise (STEP_FRACTION, ten times shorter). The times measured with each are in
+    the README ("Real text").
+    """
+    from sims.simulators.device import resolve_device
+
+    return "pairs" if resolve_device(device).type == "cuda" else "gd"
 
 
 def sgd_batch(vocab: int) -> int:
@@ -234,6 +254,37 @@ def train_sgd(stats: Cooccurrence, prediction: ClosedForm, initial: np.ndarray, 
     return dataclasses.replace(result, times=result.times / speed, extra=extra)
 
 
+def pairs_schedule(stats: Cooccurrence, prediction: ClosedForm, initial: np.ndarray, quick: bool = False) -> dict:
+    """The paper's pair-sampled SGD: sims.simulators.sgd.paper_lr's flow step (SGNS's lr limit, at SGNS_LR_FACTOR x
+    QWEM's lr, binds the shared schedule), to 1.5x the last QR step time, at most MAX_STEPS (QUICK_MAX_STEPS)."""
+    from sims.simulators.sgd import PAPER_NEGATIVES, PAPER_POSITIVES, PairSampler, paper_lr
+
+    objective = PairSampler(stats, batch=PAPER_POSITIVES, negatives=PAPER_NEGATIVES / PAPER_POSITIVES,
+                            positives="alias")
+    chosen = paper_lr(objective, prediction, step_fraction=QUICK_STEP_FRACTION if quick else STEP_FRACTION,
+                      coefficient_limit=COEFFICIENT_LIMIT / SGNS_LR_FACTOR)
+    flow_step = chosen["flow_step"]
+    step_times, t_end = _horizon(prediction, initial)
+    steps = min(int(math.ceil(t_end / flow_step)), QUICK_MAX_STEPS if quick else MAX_STEPS)
+    return {"lr": chosen["lr"], "steps": steps, "flow_step": flow_step, "t_needed": t_end, "t_end": steps * flow_step,
+            "h": flow_step * float(prediction.learned_eigenvalues[0]), "predicted_step_times": step_times,
+            "anneal_steps": 0, "anneal_lr": chosen["lr"], "lr_limit": chosen["lr_limit"],
+            "modes_reached": int(np.count_nonzero(step_times <= steps * flow_step))}
+
+
+def train_pairs(stats: Cooccurrence, prediction: ClosedForm, initial: np.ndarray, schedule: dict, *,
+                loss: str = "qwem", seed: int = 0, device: str = "auto", records: int = RECORDS,
+                progress: bool = False) -> SimulationResult:
+    """sims.simulators.sgd.paper_sgd for `schedule` (pairs_schedule), in QWEM flow units (SGNS at SGNS_LR_FACTOR x
+    the lr, its times divided by it, as train_sgd)."""
+    from sims.simulators.sgd import paper_sgd
+
+    speed = SGNS_LR_FACTOR if loss == "sgns" else 1.0
+    result = paper_sgd(stats, prediction, initial, steps=schedule["steps"], lr=speed * schedule["lr"], device=device,
+                       seed=seed, records=records, loss=loss, progress=progress)
+    return result if speed == 1.0 else dataclasses.replace(result, times=result.times / speed)
+
+
 def train_gd(prediction: ClosedForm, initial: np.ndarray, schedule: dict, *, loss: str = "qwem",
              device: str = "auto", records: int = RECORDS) -> SimulationResult:
     """Full-batch GD on the exact expected loss (Setting 3.1, k = 1), in flow time t = lr * steps.
@@ -280,8 +331,18 @@ def _overlaps(prediction: ClosedForm, embeddings: dict) -> tuple[np.ndarray, dic
     return reference, bases, k, overlap
 
 
+def overlaps_over_all_modes(prediction: ClosedForm, embeddings: dict) -> dict:
+    """||V_m^T U_m||_F^2 / m for each row but the closed form, over all m = learned_modes directions (m = d when
+    M* has d positive eigenvalues): whether the row learned every mode, not only the leading ones."""
+    m = prediction.learned_modes
+    reference = prediction.learned_directions
+    return {name: subspace_overlap(reference, left_singular_basis(w, m), m)
+            for name, w in embeddings.items() if name != "pca_mstar" and w is not None}
+
+
 def parse_models(text) -> tuple[str, ...]:
-    """--models: a comma list of row names (closed-form, ppmi, pmi, pmi-paper, qwem, sgns, word2vec, or the
+    """--models: a comma list of row names (closed-form, ppmi, pmi, pmi-paper, qwem, sgns, word2vec, glove,
+    glove-closed-form, or the
     rows' own names) and groups (all, count / no-training = the four count-based rows); in MODELS order."""
     if text is None:
         return MODELS
@@ -523,6 +584,8 @@ def _with_aggregates(scores: np.ndarray, have: list[str], columns: list[str], lo
 
 def rank_scores(w: np.ndarray, loaded: dict, columns: list[str]) -> np.ndarray:
     """One row of rank-sweep scores (NaN where a set has no coverage)."""
+    if not columns:
+        return np.zeros(0)
     cells = {name: score_set(w, loaded[name], SETS_BY_NAME[name].kind, families=name == "google")
              for name in RANK_SETS if name in loaded}
     row = []
@@ -568,17 +631,69 @@ def train_stage(name: str, stats: Cooccurrence, prediction: ClosedForm, initial:
         rows.append(rank_scores(w, loaded, columns))
 
     with scored_records(score):
-        if method == "sgd":
+        if method == "pairs":
+            result = train_pairs(stats, prediction, initial, schedule, loss=name, seed=seed, device=device,
+                                 records=STUDY_RECORDS, progress=progress)
+        elif method == "sgd":
             result = train_sgd(stats, prediction, initial, schedule, loss=name, seed=seed, device=device,
                                records=STUDY_RECORDS, progress=progress)
         else:
             result = train_gd(prediction, initial, schedule, loss=name, device=device, records=STUDY_RECORDS)
-    speed = SGNS_LR_FACTOR if (name == "sgns" and method == "sgd") else 1.0
+    speed = SGNS_LR_FACTOR if (name == "sgns" and method in ("sgd", "pairs")) else 1.0
     record = {"rank": np.array(ranks, dtype=np.int64), "time": np.array(times) / speed,
               "scores": np.array(rows, dtype=np.float64).reshape(len(rows), len(columns))}
     cache.store("train", stage, {**_result_arrays(result), "record_rank": record["rank"],
                                  "record_time": record["time"], "record_scores": record["scores"]})
     return result, record, False
+
+
+def word2vec_init_run(stats, prediction: ClosedForm, dim: int, seed: int, method: str, quick: bool, device: str,
+                      key: str, cache: StageCache, loaded: dict, notes: list, progress: bool) -> dict:
+    """QWEM again from word2vec's own init scale (theory.dynamics.word2vec_init_scale), same seed, for the paper's
+    Fig. 2: {"word2vec": (W(0), result)}, or {} (with a note) when that init is not small for this M*."""
+    scale = word2vec_init_scale(dim)
+    initial = random_init(prediction.size, dim, scale, seed)
+    try:
+        schedule = _schedule(stats, prediction, initial, method, quick, notes)
+    except InputError as exc:  # some mode starts above half height: no step to show
+        notes.append(f"word2vec-sized init (sigma = {scale:.3g}) is not small for this M*: {exc}")
+        return {}
+    result, _, _ = train_stage("qwem", stats, prediction, initial, schedule, method, seed, device, key, cache,
+                               loaded, [], progress)
+    return {"word2vec": (initial, result)}
+
+
+def glove_stage(counted: CorpusStatistics, dim: int, seed: int, device: str, key: str,
+                cache: StageCache, progress: bool) -> tuple[np.ndarray, dict, bool]:
+    """GloVe trained from small init on the raw weighted counts (sims.simulators.glove.train_glove_row), cached by
+    the counts, d and seed: (embeddings, info with scalars only, whether it came from the cache)."""
+    from sims.simulators.glove import train_glove_row
+
+    size = len(counted.vocab)
+    stage = stage_key("glove", counts=key, dim=dim, seed=seed)
+    hit = cache.load("glove", stage, {"embeddings": ("f", (size, dim)), "info": ("U", ())})
+    if hit is not None:
+        return hit["embeddings"], json.loads(str(hit["info"])), True
+    embeddings, info = train_glove_row(counted.counts, dim, seed, device=device, progress=progress)
+    seconds = info.get("seconds", {})
+    info = {k: v for k, v in info.items() if isinstance(v, (str, int, float, bool)) or v is None}
+    info.update({f"{k}_seconds": float(v) for k, v in seconds.items()})
+    cache.store("glove", stage, {"embeddings": embeddings, "info": np.array(json.dumps(info))})
+    return embeddings, info, False
+
+
+def glove_closed_form_stage(counted: CorpusStatistics, dim: int, key: str, cache: StageCache) -> np.ndarray:
+    """The uniform-weight GloVe closed form's embeddings (theory.glove.glove_closed_form on the raw counts), cached."""
+    from theory.glove import glove_closed_form
+
+    size = len(counted.vocab)
+    stage = stage_key("glove_closed_form", counts=key, dim=dim)
+    hit = cache.load("glove_closed_form", stage, {"embeddings": ("f", (size, dim))})
+    if hit is not None:
+        return hit["embeddings"]
+    embeddings = glove_closed_form(counted.counts, dim).embeddings
+    cache.store("glove_closed_form", stage, {"embeddings": embeddings})
+    return embeddings
 
 
 def word2vec_epochs(kept_tokens: int, quick: bool) -> int:
@@ -608,6 +723,7 @@ def word2vec_stage(files, counted: CorpusStatistics, dim: int, window: int, seed
 
 
 SIZE_ORDERS = ("spread", "prefix")
+TRAINERS = ("auto", "gd", "sgd", "pairs")
 # "spread": document i is in the fraction-f subset when frac(i * GOLDEN) < f, so every subset is spread evenly
 # over the whole corpus and contains every smaller one. A plain prefix of a corpus assembled from several
 # sources (the Bible first, then news, Wikipedia, Shakespeare) measures genre as much as size.
@@ -736,20 +852,21 @@ def run_study(corpus: str | Path | None = None, *, vocab: int | None = 2000, dim
     """Build the selected rows on one corpus (or counts file), evaluate them on every set, run the corpus-size
     and rank sweeps, write figures to `out_dir`; JSON-able summary.
 
-    trainer: "sgd" (sims.simulators.sgd.run_sgd with the entry sampler, SGD_SAMPLER), "gd" (full batch, exact
-    expected gradient) or "auto" (= "sgd" at every V). models: parse_models's names (default every row).
+    trainer: "gd" (full-batch GD on the exact expected loss, Setting 3.1: THEORY §2's population loss, so no
+    sampling noise), "sgd" (sims.simulators.sgd.run_sgd with the entry sampler, SGD_SAMPLER) or "auto"
+    (default_trainer: "gd"). models: parse_models's names (default every row).
     sizes: corpus fractions for the size sweep (default SIZES; needs the corpus text), taken by `size_order`
     (prefix_file: "spread" over the corpus, default, or its first documents, "prefix"). vocab and window None:
     the counts file's (with `counts`), else 2000 and 16. Every stage is cached
     (sims.pipelines.realtext.stages) unless cache=False.
     """
-    if trainer not in ("auto", "sgd", "gd"):
-        raise InputError(f"trainer must be auto, sgd or gd, got {trainer!r}")
+    if trainer not in TRAINERS:
+        raise InputError(f"trainer must be one of {', '.join(TRAINERS)}, got {trainer!r}")
     models = parse_models(models)
     sizes = parse_sizes(sizes)
     if size_order not in SIZE_ORDERS:
         raise InputError(f"size order must be one of {SIZE_ORDERS}, got {size_order!r}")
-    method = "sgd" if trainer == "auto" else trainer
+    method = default_trainer(device) if trainer == "auto" else trainer
     source = resolve_source(corpus, counts)
     stages = StageCache(None if cache_folder is None else Path(cache_folder) / "realtext", enabled=cache)
     out_dir = Path(out_dir)
@@ -785,7 +902,7 @@ def run_study(corpus: str | Path | None = None, *, vocab: int | None = 2000, dim
         raise InputError("the corpus's M* has no positive eigenvalue among its top d: no mode to learn or compare")
     sigma = init_scale(prediction)
     initial = random_init(vocab, dim, sigma, seed)
-    trained, records, schedule = {}, {}, None
+    trained, records, schedule, init_runs = {}, {}, None, {}
     if any(m in models for m in TRAINED_MODELS):
         schedule = _schedule(stats, prediction, initial, method, quick, notes)
         for name in TRAINED_MODELS:
@@ -799,6 +916,17 @@ def run_study(corpus: str | Path | None = None, *, vocab: int | None = 2000, dim
                 notes.append(f"{name} diverged at flow time {result.times[-1]:.3g}; its last finite W is used.")
             trained[name] = result
             embeddings[name] = result.embeddings
+        if "qwem" in trained:
+            with _Stage("qwem_word2vec_init_train_s", timings, progress, stages):
+                init_runs = word2vec_init_run(stats, prediction, dim, seed, method, quick, device, key, stages,
+                                              loaded, notes, progress)
+    glove_info = None
+    if "glove_closed_form" in models:
+        with _Stage("glove_closed_form_s", timings, progress, stages):
+            embeddings["glove_closed_form"] = glove_closed_form_stage(counted, dim, key, stages)
+    if "glove" in models:
+        with _Stage("glove_train_s", timings, progress, stages):
+            embeddings["glove"], glove_info, _ = glove_stage(counted, dim, seed, device, key, stages, progress)
     epochs = None
     if "word2vec" in models:
         if source.has_text:
@@ -812,6 +940,7 @@ def run_study(corpus: str | Path | None = None, *, vocab: int | None = 2000, dim
     with _Stage("evaluation_s", timings, progress, stages):
         scores = evaluate_rows({m: embeddings.get(m) for m in models}, loaded)
         reference, bases, k, overlap = _overlaps(prediction, embeddings)
+        overlap_all = overlaps_over_all_modes(prediction, embeddings)
 
     sweep = []
     if len(sizes) > 1:
@@ -830,7 +959,8 @@ def run_study(corpus: str | Path | None = None, *, vocab: int | None = 2000, dim
     with _Stage("figures_s", timings, progress, stages):
         labels = {m: LABELS[m] for m in models}
         figures = write_figures(out_dir, prediction, trained, initial, sigma, reference, bases, k, scores, labels,
-                                method, sweep=sweep, rank=rank)
+                                method, sweep=sweep, rank=rank,
+                                init_runs={"small": (initial, trained["qwem"]), **init_runs} if init_runs else None)
     timings["total_s"] = round(time.perf_counter() - start, 3)
     timings["cache_hits"] = len(stages.hits)
     timings["cache_misses"] = len(stages.misses)
@@ -848,11 +978,13 @@ def run_study(corpus: str | Path | None = None, *, vocab: int | None = 2000, dim
                  for s in EVALUATION_SETS},
         "size_sweep": sweep, "size_order": size_order, "rank_sweep": rank,
         "overlap": overlap, "overlap_directions": min(OVERLAP_SUMMARY, k),
+        "overlap_all_modes": overlap_all, "learned_modes": prediction.learned_modes,
         "top_words": top_words(reference, counted.vocab), "labels": labels,
         "eigenvalues": [float(x) for x in prediction.eigenvalues[: min(len(prediction.eigenvalues), 2 * dim)]],
         "training": (None if schedule is None else
-                     _training_summary(method, vocab, sigma, schedule, trained, epochs, seed, device, quick)),
-        "word2vec_epochs": epochs,
+                     _training_summary(method, vocab, sigma, schedule, trained, epochs, seed, device, quick,
+                                          prediction.learned_modes)),
+        "word2vec_epochs": epochs, "glove": glove_info,
         "timings": timings, "figures": figures, "notes": notes,
     }
     summary["markdown"] = markdown_section(summary)
@@ -860,7 +992,9 @@ def run_study(corpus: str | Path | None = None, *, vocab: int | None = 2000, dim
 
 
 def _schedule(stats, prediction, initial, method, quick, notes) -> dict:
-    if method == "sgd":
+    if method == "pairs":
+        schedule = pairs_schedule(stats, prediction, initial, quick)
+    elif method == "sgd":
         # SGNS runs at SGNS_LR_FACTOR x the lr (train_sgd), so its stability limit binds the shared schedule.
         schedule = sgd_schedule(prediction, initial, quick, lr_limit=sampler_lr_limit(stats) / SGNS_LR_FACTOR)
     else:
@@ -895,14 +1029,18 @@ def _nan_to_none(array: np.ndarray) -> list:
 
 
 def _training_summary(method: str, vocab: int, sigma: float, schedule: dict, trained: dict, epochs: int,
-                      seed: int, device: str, quick: bool) -> dict:
+                      seed: int, device: str, quick: bool, prediction_modes: int) -> dict:
     """The summary's "training" entry: how QWEM and SGNS were trained and where they ended."""
-    return {"method": method, "batch": sgd_batch(vocab) if method == "sgd" else None,
+    from sims.simulators.sgd import PAPER_NEGATIVES, PAPER_POSITIVES
+
+    batch = {"sgd": sgd_batch(vocab), "pairs": f"{PAPER_POSITIVES} + {PAPER_NEGATIVES} pairs"}.get(method)
+    return {"method": method, "batch": batch,
             "sampler": SGD_SAMPLER if method == "sgd" else None, "init_scale": sigma, "lr": schedule["lr"],
             "steps": schedule["steps"], "anneal_lr": schedule["anneal_lr"], "anneal_steps": schedule["anneal_steps"],
             "anneal_factor": ANNEAL if method == "sgd" else None,
             "flow_time": schedule["t_end"], "flow_time_needed": schedule["t_needed"],
             "flow_step_x_lambda1": schedule["h"], "modes_reached": schedule["modes_reached"],
             "final_effective_rank": {m: int(r.effective_rank[-1]) for m, r in trained.items()},
+            "learned_modes": int(prediction_modes),
             "word2vec_epochs": epochs, "seed": seed, "device": device, "quick": quick,
             "final_overlap": {m: float(r.overlap[-1]) for m, r in trained.items()}}
