@@ -124,7 +124,7 @@ def _bad_counts(tmp_path):
     (["--counts", "{bad_npz}"], "lacks"),
     (["{lee}", "--counts", "{bad_npz}"], "not both"),
     (["{lee}", "--vocab", "300", "--dim", "300"], "--dim"),
-    (["{lee}", "--models", "glove"], "unknown model"),
+    (["{lee}", "--models", "fasttext"], "unknown model"),
     (["{lee}", "--sizes", "2"], "--sizes"),
     (["{lee}", "--vocab", "1"], "--vocab"),
 ])

@@ -29,9 +29,13 @@ four runs, 2 x 2), DIR/ablation_overlap.png (overlap against k), DIR/report.md, 
 the verdict on conjecture C-ABLATION-SETTING31) and DIR/trajectories.npz.
 
 Measured on this project's 2-core CPU machine (shared with other jobs), the 2.58 M-token corpus of
-examples/assemble_corpus.py, the defaults V = 1500, d = 40: #TIMINGS#
-Cost per run grows like V^2 d per step times ~V steps. Exit status: 0 done, 2 bad input (one line on
-stderr; nothing written).
+examples/assemble_corpus.py, the defaults V = 1500, d = 40: 111 s end to end with single-threaded BLAS
+(OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1, as tox sets): counting 1 s, spectra 1 s, the runs 8 s (QWEM)
+and 23 s (SGNS) under Setting 3.1, 32 s and 42 s under word2vec's Psi (twice the steps: its G^ o M* is
+stiffer), figures 1 s; peak RSS 0.7 GB. With NumPy's default OpenBLAS threads on the same machine while
+other jobs ran, the recorder's small SVDs made the threads contend and the run took 11 min: set those
+variables on a shared machine. The cost grows like V^2 d per step times a number of steps that grows
+about like V (lam_1 / lam_d). Exit status: 0 done, 2 bad input (one line on stderr; nothing written).
 
 examples:
   w2v-theory ablation corpus.txt                                  # V = 1500, d = 40
@@ -39,10 +43,6 @@ examples:
   w2v-theory count corpus.txt --vocab 1500 --out c.npz && w2v-theory ablation --counts c.npz --dim 40
   w2v-theory ablation corpus.txt --vocab 300 --dim 8 --quick      # seconds
 """
-TIMINGS = "#TIMINGS#"
-MEASURED = "about 3.5 min end to end (counting 1.5 s, spectra 2 s, the four runs 11-77 s each: QWEM 11 s, " \
-           "SGNS 48 s under Setting 3.1, 70 and 77 s under word2vec's Psi)."
-DESCRIPTION = DESCRIPTION.replace(TIMINGS, MEASURED)
 
 
 def add_arguments(parser) -> None:
@@ -59,7 +59,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--seed", type=seed_int, default=0, metavar="S", help="seed of W(0) (default 0)")
     parser.add_argument("--device", default="cpu", choices=DEVICES, help="torch device (default cpu)")
     parser.add_argument("--quick", action="store_true",
-                        help="a smoke run: larger GD steps, a shorter horizon, fewer records")
+                        help="a smoke run: GD steps twice as large, a shorter horizon, fewer records")
     parser.add_argument("--svg", action="store_true", help="SVG figures as well as PNG")
     parser.add_argument("--out", default=DEFAULT_OUT, metavar="DIR", help=f"output folder (default ./{DEFAULT_OUT})")
     parser.add_argument("--no-progress", action="store_true", help="no progress lines on stderr")

@@ -41,8 +41,8 @@ def markdown_section(summary: dict) -> str:
         f"(sims.simulators.gd.run_gd) to flow time {summary['horizon']:.4g}, in Setting 3.1's unit "
         f"(dW/dt = -½ (Ĝ ∘ (WWᵀ - M*)) W, Ĝ = G / mean G). Reweightings: "
         + "; ".join(summary["reweightings"].values()) + ".",
-        f"Overlap ‖V_kᵀU_k‖²/k of each run's top-k left singular vectors with M*'s top-k eigenvectors, read at the "
-        f"first record where its effective rank #{{k : s_k² > λ_k/2}} reaches k (a *completed step*); chance is k/V.",
+        "Overlap ‖V_kᵀU_k‖²/k of each run's top-k left singular vectors with M*'s top-k eigenvectors, read at the "
+        "first record where its effective rank #{k : s_k² > λ_k/2} reaches k (a *completed step*); chance is k/V.",
         "",
         "| run | lr | steps | completed steps | overlap at steps: min / mean | steps below "
         f"{summary['overlap_threshold']:.2f} | final top-{summary['learned_modes']} overlap | late drift of ‖W‖² "

@@ -198,7 +198,8 @@ def write_figures(out_dir: Path, prediction: ClosedForm, trained: dict, initial:
     figures.append(("realtext_scores.png", scores_figure(scores, labels)))
     if sweep and len(sweep) > 1:
         size_labels = {m: label for m, label in labels.items() if any(p["scores"].get(m) for p in sweep)}
-        figures.append(("realtext_corpus_size.png", size_figure(sweep, size_labels)))
+        if size_labels:
+            figures.append(("realtext_corpus_size.png", size_figure(sweep, size_labels)))
     if rank:
         figures.append(("realtext_rank.png", rank_figure(rank)))
     for name, fig in figures:

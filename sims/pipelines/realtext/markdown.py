@@ -82,7 +82,9 @@ def markdown_section(summary: dict) -> str:
             how = (f"the paper's SGD, 50,000 positive + 50,000 negative sampled pairs per step (sims.simulators.sgd."
                    f"paper_sgd), lr = {tr['lr']:.3g} for {tr['steps']} steps (SGNS at twice the lr)")
         else:
-            how = (f"full-batch GD on the exact expected loss, lr = {tr['lr']:.3g} for {tr['steps']} steps "
+            late = (f", then lr = {tr['late_lr']:.3g} for {tr['late_steps']} steps once the top modes have risen"
+                    if tr.get("late_steps") else "")
+            how = (f"full-batch GD on the exact expected loss, lr = {tr['lr']:.3g} for {tr['steps']} steps{late} "
                    "(trainer=\"gd\")")
         lines += ["", f"Training from small random init (σ = {tr['init_scale']:.3g}): {how}; flow time "
                       f"{tr['flow_time']:.3g} of the {tr['flow_time_needed']:.3g} that 1.5x the last predicted step "

@@ -107,8 +107,15 @@ TRAIN_TIME_FACTOR = 1.5
 MAX_STEPS = 40_000
 MAX_ANNEAL_STEPS = 20_000
 # Full-batch GD: lr c = 0.5 with c = max(lambda_1, (lambda_1 - lambda_min)/2) the stiffest rate of the
-# flow (ClosedForm.stiffest_rate); Euler is stable for lr c < 2 (THEORY §4 refined), delay O(lr).
+# flow (ClosedForm.stiffest_rate); Euler is stable for lr c < 2 (THEORY §4 refined), and a rising mode's step
+# time is late by the fraction lr lambda_k / 4 (theory.dynamics.gd_euler_delay_fraction): at most 0.5/4 = 12 %,
+# 5 % on real M* (c ~ 2.3 lambda_1 at V = 5,000), for the top modes the dynamics figure shows.
 GD_STEP_FRACTION = 0.5
+# Once those DYNAMICS_MODES have risen (1.5x their last step time), GD continues at lr c = 1.5, still inside
+# Euler's stability (< 2) for every rate of the flow: the modes left to rise have lambda_k <= lambda_11, whose
+# delay lr lambda_k / 4 <= 1.5 lambda_11 / (4 c) is 2-3 % on real text, and the run takes 1.5-2x fewer steps.
+GD_LATE_STEP_FRACTION = 1.5
+DYNAMICS_MODES = 10
 # SGD samples matrix entries uniformly and uses each entry's exact expected pair term (sims/simulators/sgd.py,
 # "Entry sampler"): under Setting 3.1 the QWEM term is ¼(x - M*_ij)² - ¼M*_ij², bounded, so its noise
 # does not grow with 1/P_min. word2vec's pair sampler ("pairs") weights each pair by 1/(P_ij + P_iP_j),
@@ -218,15 +225,23 @@ def sgd_schedule(prediction: ClosedForm, initial: np.ndarray, quick: bool = Fals
 
 
 def gd_schedule(prediction: ClosedForm, initial: np.ndarray, quick: bool = False) -> dict:
-    """Full-batch GD: Euler step GD_STEP_FRACTION/c (stable for < 2/c), to 1.5x the last QR step time."""
+    """Full-batch GD in two phases: Euler step GD_STEP_FRACTION/c until the top DYNAMICS_MODES modes have risen
+    (1.5x their last QR step time), then GD_LATE_STEP_FRACTION/c (both stable: < 2/c) to 1.5x the last step time.
+    quick: one phase at QUICK_STEP_FRACTION/c."""
     lam1 = float(prediction.learned_eigenvalues[0])
     # Real M* has a large negative eigenvalue (-2 at every unseen pair), which can be stiffer than lambda_1.
     lr = (QUICK_STEP_FRACTION if quick else GD_STEP_FRACTION) / prediction.stiffest_rate
     step_times, t_end = _horizon(prediction, initial)
-    steps = min(int(math.ceil(t_end / lr)), QUICK_MAX_STEPS if quick else MAX_STEPS)
-    return {"lr": lr, "steps": steps, "flow_step": lr, "t_needed": t_end, "t_end": steps * lr, "h": lr * lam1,
-            "predicted_step_times": step_times, "anneal_steps": 0, "anneal_lr": lr, "lr_limit": np.inf,
-            "modes_reached": int(np.count_nonzero(step_times <= steps * lr))}
+    cap = QUICK_MAX_STEPS if quick else MAX_STEPS
+    t_switch = t_end if quick else min(t_end, TRAIN_TIME_FACTOR * float(np.max(step_times[:DYNAMICS_MODES])))
+    steps = min(int(math.ceil(t_switch / lr)), cap)
+    late_lr = GD_LATE_STEP_FRACTION / prediction.stiffest_rate
+    late_steps = 0 if steps * lr >= t_end else min(int(math.ceil((t_end - steps * lr) / late_lr)), cap - steps)
+    reached = steps * lr + late_steps * late_lr
+    return {"lr": lr, "steps": steps, "late_lr": late_lr, "late_steps": late_steps, "flow_step": lr,
+            "t_needed": t_end, "t_end": reached, "h": lr * lam1, "predicted_step_times": step_times,
+            "anneal_steps": 0, "anneal_lr": lr, "lr_limit": np.inf,
+            "modes_reached": int(np.count_nonzero(step_times <= reached))}
 
 
 def train_sgd(stats: Cooccurrence, prediction: ClosedForm, initial: np.ndarray, schedule: dict, *,
@@ -287,15 +302,24 @@ def train_pairs(stats: Cooccurrence, prediction: ClosedForm, initial: np.ndarray
 
 def train_gd(prediction: ClosedForm, initial: np.ndarray, schedule: dict, *, loss: str = "qwem",
              device: str = "auto", records: int = RECORDS) -> SimulationResult:
-    """Full-batch GD on the exact expected loss (Setting 3.1, k = 1), in flow time t = lr * steps.
+    """Full-batch GD on the exact expected loss (Setting 3.1, k = 1), in flow time t = lr * steps, both phases of
+    `schedule` (gd_schedule) as one result (sims.simulators.trajectory.concatenate).
 
     sims.simulators.gd.run_gd with `loss`: qwem steps W <- W - lr 1/2 (WW^T - M*) W, sgns the expected
     SGNS gradient, which agrees with QWEM's to second order at small init (SgnsGradientDescent).
     """
     from sims.simulators.gd import run_gd
+    from sims.simulators.trajectory import concatenate
 
-    return run_gd(prediction, initial, schedule["lr"], schedule["steps"], loss=loss, dtype="float32",
-                  device=device, record_every=max(1, schedule["steps"] // records))
+    late_steps = int(schedule.get("late_steps", 0))
+    per_phase = records // 2 if late_steps else records
+    first = run_gd(prediction, initial, schedule["lr"], schedule["steps"], loss=loss, dtype="float32", device=device,
+                   record_every=max(1, schedule["steps"] // per_phase))
+    if not late_steps or first.diverged:
+        return first
+    second = run_gd(prediction, first.embeddings, schedule["late_lr"], late_steps, loss=loss, dtype="float32",
+                    device=device, record_every=max(1, late_steps // per_phase))
+    return concatenate(first, second)
 
 
 def train_word2vec(documents: list[list[str]], vocab: list[str], dim: int, window: int, seed: int,
@@ -943,7 +967,8 @@ def run_study(corpus: str | Path | None = None, *, vocab: int | None = 2000, dim
         overlap_all = overlaps_over_all_modes(prediction, embeddings)
 
     sweep = []
-    if len(sizes) > 1:
+    swept = [m for m in models if m in COUNT_MODELS or m == "word2vec"]
+    if len(sizes) > 1 and swept:
         if source.has_text:
             with _Stage("size_sweep_s", timings, progress, stages):
                 sweep = _size_sweep(source, sizes, vocab, dim, window, models, seed, quick, stages, timings, notes,
@@ -1036,7 +1061,8 @@ def _training_summary(method: str, vocab: int, sigma: float, schedule: dict, tra
     batch = {"sgd": sgd_batch(vocab), "pairs": f"{PAPER_POSITIVES} + {PAPER_NEGATIVES} pairs"}.get(method)
     return {"method": method, "batch": batch,
             "sampler": SGD_SAMPLER if method == "sgd" else None, "init_scale": sigma, "lr": schedule["lr"],
-            "steps": schedule["steps"], "anneal_lr": schedule["anneal_lr"], "anneal_steps": schedule["anneal_steps"],
+            "steps": schedule["steps"], "late_lr": schedule.get("late_lr"),
+            "late_steps": int(schedule.get("late_steps", 0)), "anneal_lr": schedule["anneal_lr"], "anneal_steps": schedule["anneal_steps"],
             "anneal_factor": ANNEAL if method == "sgd" else None,
             "flow_time": schedule["t_end"], "flow_time_needed": schedule["t_needed"],
             "flow_step_x_lambda1": schedule["h"], "modes_reached": schedule["modes_reached"],
