@@ -146,8 +146,9 @@ def test_parse_models_and_sizes():
     assert parse_models(None) == MODELS and parse_models("all") == MODELS
     assert parse_models("count") == COUNT_MODELS
     assert parse_models("word2vec,closed-form,pmi-paper") == ("pca_mstar", "pca_pmi_paper", "word2vec")
+    assert parse_models("glove,glove-closed-form") == ("glove_closed_form", "glove")
     with pytest.raises(InputError, match="unknown model"):
-        parse_models("glove")
+        parse_models("fasttext")
     assert parse_sizes("1/8,1/4,1/2,1") == (0.125, 0.25, 0.5, 1.0)
     assert parse_sizes("none") == (1.0,) and parse_sizes("0.5") == (0.5, 1.0)
     for bad in ("2", "0", "x", "1/0"):

@@ -49,10 +49,11 @@ stderr (--no-progress: none).
 Time per stage, measured on this project's 2-core CPU machine shared with other jobs, on the
 2.58 M-token corpus of examples/assemble_corpus.py (d = 200, L = 16, fresh cache; a rerun with every
 stage cached takes seconds):
-  V = 5000:  counts 2.5 s; spectra (top 201) 6-8 s each on a quiet machine (9-23 s when shared), four of
-             them; evaluation 0.6 s; corpus-size sweep (3 subsets, count-based rows) 84 s; rank sweep 2.4 s;
-             figures 2 s: 124 s with --models count, 37 s adding --sizes none, 18 s for a rerun.
-             Training: QWEM 1777 s, SGNS 715 s, word2vec 42 s (+ ~35 s per corpus-size subset).
+  V = 5000:  counts 2.5-3 s; spectra (top 201) 6-11 s each on a quiet machine (9-23 s when shared), four
+             of them; evaluation 0.6-1 s; corpus-size sweep (3 subsets, count-based rows) 84-131 s; rank
+             sweep 2.4-5 s; figures 2-4 s: 124-184 s with --models count, 37 s adding --sizes none, 18-21 s
+             for a rerun. Training (full-batch GD): QWEM 164 s, SGNS 517 s, QWEM from word2vec's init
+             scale 144 s (the second dynamics figure), GloVe 192 s, word2vec 42 s (+ ~35 s per subset).
   V = 10000: counts 7.8 s; spectra 49-62 s each (128-261 s beside a training run); evaluation 1.6 s;
              rank sweep 9.5 s: 202 s for --models closed-form,ppmi,pmi --sizes none (peak RSS 6.8 GB).
 Exit status: 0 done, 2 bad input (one line on stderr; nothing written).
@@ -60,7 +61,7 @@ Exit status: 0 done, 2 bad input (one line on stderr; nothing written).
 examples:
   w2v-theory realtext corpus.txt --vocab 5000 --dim 200 --models count      # minutes, no training
   w2v-theory realtext --counts counts.npz --dim 200 --models closed-form,ppmi,pmi,pmi-paper,qwem
-  w2v-theory realtext corpus.txt --vocab 5000 --dim 200 --out study/        # every row (training: ~1 h here)
+  w2v-theory realtext corpus.txt --vocab 5000 --dim 200 --out study/        # every row (training: ~20 min here)
 """
 
 

@@ -55,18 +55,27 @@ def resolve_dtype(name: str) -> torch.dtype:
 
 @contextlib.contextmanager
 def thread_policy(device: "torch.device", size: int):
-    """Run a CPU simulation of a vocabulary of at most SINGLE_THREAD_MAX_SIZE words on one torch thread.
+    """Threads for one simulation: NumPy's OpenBLAS on one thread while torch trains on the CPU, and torch itself on
+    one thread for a vocabulary of at most SINGLE_THREAD_MAX_SIZE words.
 
-    Larger problems and CUDA keep torch's own setting; the previous thread count is restored after.
+    The simulators' recorders call NumPy (SVDs, small products) between torch steps; OpenBLAS's threads then spin
+    waiting for work while torch's own threads run the step, and on a 2-core machine the two pools oversubscribe
+    the cores (the README's "Real text" gives the measured slowdown).
+    CUDA runs keep both settings; previous settings are restored after.
     """
     import torch
+    from threadpoolctl import threadpool_limits
 
-    if device.type != "cpu" or size > SINGLE_THREAD_MAX_SIZE or torch.get_num_threads() == 1:
+    if device.type != "cpu":
         yield
         return
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
+    with threadpool_limits(limits={"openblas": 1}):
+        if size > SINGLE_THREAD_MAX_SIZE or torch.get_num_threads() == 1:
+            yield
+            return
+        previous = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(previous)

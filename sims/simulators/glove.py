@@ -52,7 +52,7 @@ import time
 import numpy as np
 import torch
 
-from sims.simulators.device import resolve_device, resolve_dtype
+from sims.simulators.device import resolve_device, resolve_dtype, thread_policy
 from sims.simulators.trajectory import SimulationResult, gram_gap, is_converged
 from theory.dynamics import default_init_scale
 from theory.glove import (ALPHA, WEIGHTS, X_MAX, check_counts, glove_closed_form, glove_linearised_target,
@@ -327,7 +327,7 @@ def run_glove(counts, initial, lr: float, steps: int, *, weights: str = "glove",
     top = max(float(reference.eigenvalues[0]), 0.0)
     bound = DIVERGENCE_FACTOR * max(float(np.sum(w0 ** 2)), dim * top, top, 1e-300)
 
-    with torch.no_grad():
+    with torch.no_grad(), thread_policy(torch_device, x.shape[0]):
         w_start = torch.as_tensor(w0, dtype=torch_dtype, device=torch_device)
         state = _UniformState(x, w_start) if weights == "uniform" else \
             _WeightedState(x, w_start, BIAS_TOLERANCE[dtype], x_max, alpha)

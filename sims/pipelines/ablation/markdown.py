@@ -39,7 +39,7 @@ def markdown_section(summary: dict) -> str:
         f"All four runs start from the same W(0) (entries N(0, σ²), σ = {summary['init_scale']:.3g}, seed "
         f"{summary.get('seed', 0)}) and run full-batch gradient descent on the exact population loss "
         f"(sims.simulators.gd.run_gd) to flow time {summary['horizon']:.4g}, in Setting 3.1's unit "
-        f"(dW/dt = -½ (Ĝ ∘ (WWᵀ - M*)) W, Ĝ = G / mean G). Reweightings: "
+        "(dW/dt = -½ (Ĝ ∘ (WWᵀ - M*)) W, Ĝ = G / mean G). Reweightings: "
         + "; ".join(summary["reweightings"].values()) + ".",
         "Overlap ‖V_kᵀU_k‖²/k of each run's top-k left singular vectors with M*'s top-k eigenvectors, read at the "
         "first record where its effective rank #{k : s_k² > λ_k/2} reaches k (a *completed step*); chance is k/V.",
