@@ -35,26 +35,9 @@ def flow_horizon(prediction: ClosedForm, predicted_steps: np.ndarray) -> float:
     return float(np.max(predicted_steps)) * (1.0 + STEP_MARGIN) + settle
 
 
-@dataclass
-class FlowCase:
-    """One target M* with d, one small W(0), and the runs measured on it.
-
-    The ODE runs on first use (to `flow_horizon`, finely sampled around every predicted step and at
-    the plateau midpoints); GD and SGD results are supplied by whoever ran them (the report, a test),
-    with the learning rate and plan the hypotheses of their claims need.
-    """
-
-    prediction: ClosedForm
-    initial: np.ndarray = field(repr=False)
-    label: str = ""
-    gd: SimulationResult | None = field(default=None, repr=False)
-    gd_lr: float | None = None
-    sgd: SimulationResult | None = field(default=None, repr=False)
-    sgd_plan: dict | None = None
-    ode_result: SimulationResult | None = field(default=None, repr=False)
-
-    def __repr__(self) -> str:
-        return self.label or f"FlowCase(V={self.prediction.size}, d={self.prediction.dim})"
+class PredictedSteps:
+    """The QR predictor's view of a case with a `prediction` (ClosedForm) and a small `initial` W(0): strengths,
+    step times and their separations, which the shared hypotheses (SMALL_INIT, separated steps, ...) read."""
 
     @cached_property
     def strengths(self) -> np.ndarray:
@@ -76,6 +59,29 @@ class FlowCase:
         """For mode k, the e-folds by which it leads the next mode (theory.dynamics.competitor_separations)."""
         return competitor_separations(self.prediction.learned_eigenvalues, self.predicted_steps,
                                       next_eigenvalue(self.prediction))
+
+
+
+@dataclass
+class FlowCase(PredictedSteps):
+    """One target M* with d, one small W(0), and the runs measured on it.
+
+    The ODE runs on first use (to `flow_horizon`, finely sampled around every predicted step and at
+    the plateau midpoints); GD and SGD results are supplied by whoever ran them (the report, a test),
+    with the learning rate and plan the hypotheses of their claims need.
+    """
+
+    prediction: ClosedForm
+    initial: np.ndarray = field(repr=False)
+    label: str = ""
+    gd: SimulationResult | None = field(default=None, repr=False)
+    gd_lr: float | None = None
+    sgd: SimulationResult | None = field(default=None, repr=False)
+    sgd_plan: dict | None = None
+    ode_result: SimulationResult | None = field(default=None, repr=False)
+
+    def __repr__(self) -> str:
+        return self.label or f"FlowCase(V={self.prediction.size}, d={self.prediction.dim})"
 
     @cached_property
     def t_end(self) -> float:

@@ -168,3 +168,39 @@ def print_json(payload: dict) -> None:
 def require(condition: bool, message: str) -> None:
     if not condition:
         raise InputError(message)
+
+
+@dataclass(frozen=True)
+class TextSource:
+    """A real-text command's input, checked: the counts file's statistics, or the corpus files."""
+
+    counted: object | None   # sims.corpus.CorpusStatistics when --counts was given
+    files: list | None       # the corpus files otherwise
+    vocab: int
+    window: int | None       # the counts file's L, or --window (None: the command's default)
+
+
+def text_source(corpus, counts, vocab: int | None, window: int | None, default_vocab: int) -> TextSource:
+    """Exactly one of a corpus and --counts FILE.npz; a counts file is loaded and validated and --vocab / --window,
+    when given, must agree with it; corpus files must exist and be readable. V must be >= 2."""
+    if corpus is None and counts is None:
+        raise InputError("give a CORPUS or --counts FILE.npz")
+    if corpus is not None and counts is not None:
+        raise InputError("give a CORPUS or --counts FILE.npz, not both")
+    if counts is not None:
+        from sims.data.counts_file import load_counts
+
+        counted = load_counts(counts)
+        size = counted.counts.shape[0]
+        if vocab is not None and vocab != size:
+            raise InputError(f"--vocab {vocab} differs from the counts file's V = {size}")
+        if window is not None and window != counted.window:
+            raise InputError(f"--window {window} differs from the counts file's L = {counted.window}")
+        source = TextSource(counted, None, size, counted.window)
+    else:
+        from sims.data.reader import corpus_files
+
+        source = TextSource(None, corpus_files(corpus), default_vocab if vocab is None else vocab, window)
+    if source.vocab < 2:
+        raise InputError(f"--vocab V={source.vocab} must be >= 2")
+    return source

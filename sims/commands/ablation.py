@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from sims.commands._common import dimension, positive_int, seed_int
+from sims.commands._common import dimension, positive_int, seed_int, text_source
 from sims.simulators.device import DEVICES
 
 NAME = "ablation"
@@ -72,29 +72,11 @@ def validate(args) -> dict:
     from sims.simulators.device import resolve_device
     from theory.validation import InputError, check_seed
 
-    corpus = args.corpus or None
-    if corpus is None and args.counts is None:
-        raise InputError("give a CORPUS or --counts FILE.npz")
-    if corpus is not None and args.counts is not None:
-        raise InputError("give a CORPUS or --counts FILE.npz, not both")
     check_output_dir(args.out, MARKER)
+    source = text_source(args.corpus or None, args.counts, args.vocab, None, DEFAULT_VOCAB)
     resolve_device(args.device)
     check_seed(args.seed)
-    counted = files = None
-    if args.counts is not None:
-        from sims.data.counts_file import load_counts
-
-        counted = load_counts(args.counts)
-        vocab = counted.counts.shape[0]
-        if args.vocab is not None and args.vocab != vocab:
-            raise InputError(f"--vocab {args.vocab} differs from the counts file's V = {vocab}")
-    else:
-        from sims.data.reader import corpus_files
-
-        files = corpus_files(corpus)
-        vocab = DEFAULT_VOCAB if args.vocab is None else args.vocab
-    if vocab < 2:
-        raise InputError(f"--vocab V={vocab} must be >= 2")
+    counted, files, vocab = source.counted, source.files, source.vocab
     if vocab > MAX_VOCAB:
         raise InputError(f"--vocab V={vocab} exceeds {MAX_VOCAB}: the ablation holds ~8 V x V float64 arrays "
                          f"({8 * 8 * vocab ** 2 / 1e9:.1f} GB) and each GD step costs V^2 d")

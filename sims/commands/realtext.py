@@ -5,13 +5,14 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from sims.commands._common import dimension, positive_int, seed_int
+from sims.commands._common import dimension, positive_int, seed_int, text_source
 from sims.simulators.device import DEVICES
 
 NAME = "realtext"
 ORDER = 45
 HELP = "the real-text study: closed form vs PPMI, both PMIs, QWEM, SGNS, word2vec on nine benchmarks"
 DEFAULT_OUT = "w2v-realtext"
+DEFAULT_VOCAB, DEFAULT_WINDOW = 2000, 16
 MARKER = "summary.json"
 DESCRIPTION = """\
 Count a corpus's windowed co-occurrences (THEORY §1; or read them from `w2v-theory count`'s FILE.npz),
@@ -98,37 +99,17 @@ def validate(args) -> dict:
     """Every check that can fail before any work: returns run_study's keyword arguments."""
     from sims.data.evaluation import check_sets
     from sims.io import check_output_dir
-    from sims.pipelines.realtext.run import parse_models, parse_sizes, resolve_source
+    from sims.pipelines.realtext.run import parse_models, parse_sizes
     from sims.simulators.device import resolve_device
     from theory.validation import InputError, check_seed
 
     corpus = args.corpus or None
-    if corpus is None and args.counts is None:
-        raise InputError("give a CORPUS or --counts FILE.npz")
     check_output_dir(args.out, MARKER)
+    source = text_source(corpus, args.counts, args.vocab, args.window, DEFAULT_VOCAB)
     resolve_device(args.device)
     check_seed(args.seed, rngs=("numpy", "torch", "gensim"), offset=1)
     models, sizes = parse_models(args.models), parse_sizes(args.sizes)
-    vocab = args.vocab
-    if args.counts is not None:
-        from sims.data.counts_file import load_counts
-
-        resolve_source(corpus, args.counts)
-        counted = load_counts(args.counts)
-        size, window = counted.counts.shape[0], counted.window
-        if vocab is not None and vocab != size:
-            raise InputError(f"--vocab {vocab} differs from the counts file's V = {size}")
-        if args.window is not None and args.window != window:
-            raise InputError(f"--window {args.window} differs from the counts file's L = {window}")
-        vocab = size
-    else:
-        from sims.data.reader import corpus_files
-
-        corpus_files(corpus)
-        vocab = 2000 if vocab is None else vocab
-        window = 16 if args.window is None else args.window
-    if vocab < 2:
-        raise InputError(f"--vocab V={vocab} must be >= 2")
+    vocab, window = source.vocab, (DEFAULT_WINDOW if source.window is None else source.window)
     if not 1 <= args.dim < vocab:
         raise InputError(f"--dim d={args.dim} must satisfy 1 <= d < V={vocab}")
     check_sets()

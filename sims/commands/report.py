@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from sims.commands._common import (add_source_arguments, dimension, learnable_prediction, load_problem, negatives,
-                                   positive_float, positive_int, seed_int)
+                                   positive_float, positive_int, seed_int, text_source)
 from sims.simulators.device import DEVICES, resolve_device
 from sims.io import check_output_dir, one_line, staged_output
 from theory.validation import InputError, check_dim, check_init_scale, check_seed
@@ -189,14 +189,8 @@ def _check_target(stats, dim: int, vocab: int) -> None:
 def _check_counts(args) -> None:
     """--counts: the file loads and validates (sims.data.counts_file), agrees with --vocab / --window if given, and
     its M* has a mode to learn."""
-    from sims.data.counts_file import load_counts
-
-    counted = load_counts(args.counts)
-    size = counted.counts.shape[0]
-    if args.vocab is not None and args.vocab != size:
-        raise InputError(f"--vocab {args.vocab} differs from the counts file's V = {size}")
-    if args.window is not None and args.window != counted.window:
-        raise InputError(f"--window {args.window} differs from the counts file's L = {counted.window}")
+    source = text_source(None, args.counts, args.vocab, args.window, REALTEXT_VOCAB)
+    counted, size = source.counted, source.vocab
     dim = args.dim or REALTEXT_DIM
     if not 1 <= dim < size:
         raise InputError(f"--dim d={dim} must satisfy 1 <= d < V={size} for the real-text study")

@@ -14,10 +14,10 @@ from functools import cached_property
 
 import numpy as np
 
-from sims.claims.cases import flow_horizon
+from sims.claims.cases import PredictedSteps, flow_horizon
 from sims.claims.definitions.hypotheses import DISTINCT_LAST, SMALL_INIT, SOME_MODE_SEPARATED, separated_modes
 from sims.claims.registry import Hypothesis, Measurement, register, require
-from theory.dynamics import (MIN_SEPARATION, competitor_separations, gd_euler_delay_fraction, step_separations)
+from theory.dynamics import MIN_SEPARATION, gd_euler_delay_fraction
 from theory.glove import centred_gram, glove_closed_form, glove_linearised_target
 from theory.predictions import ClosedForm, closed_form, random_init
 
@@ -39,7 +39,7 @@ STEPWISE_EXTENSIONS = 3
 
 
 @dataclass
-class GloveCase:
+class GloveCase(PredictedSteps):
     """Counts X, d, and W(0) ~ N(0, sigma^2) from `init_seed`; GloVe runs on first use (weights per claim).
 
     `prediction` is the uniform-weight closed form (ClosedForm of C); `strengths`, `separations` and
@@ -71,23 +71,6 @@ class GloveCase:
     def initial(self) -> np.ndarray:
         return random_init(self.counts.shape[0], self.dim, self.sigma, self.init_seed)
 
-    @cached_property
-    def strengths(self) -> np.ndarray:
-        return self.prediction.random_initial_strengths(self.initial)
-
-    @cached_property
-    def predicted_steps(self) -> np.ndarray:
-        return self.prediction.random_step_times(self.initial)
-
-    @cached_property
-    def separations(self) -> np.ndarray:
-        return step_separations(self.prediction.learned_eigenvalues, self.predicted_steps)
-
-    @cached_property
-    def lead_separations(self) -> np.ndarray:
-        p = self.prediction
-        below = float(p.eigenvalues[p.learned_modes]) if len(p.eigenvalues) > p.learned_modes else 0.0
-        return competitor_separations(p.learned_eigenvalues, self.predicted_steps, below)
 
     @cached_property
     def uniform_lr(self) -> float:
