@@ -28,13 +28,12 @@ M*'s top-k eigenvectors when its effective rank first reaches k. Writes DIR/abla
 four runs, 2 x 2), DIR/ablation_overlap.png (overlap against k), DIR/report.md, DIR/summary.json (with
 the verdict on conjecture C-ABLATION-SETTING31) and DIR/trajectories.npz.
 
-Measured on this project's 2-core CPU machine (shared with other jobs), the 2.58 M-token corpus of
-examples/assemble_corpus.py, the defaults V = 1500, d = 40: 111 s end to end with single-threaded BLAS
-(OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1, as tox sets): counting 1 s, spectra 1 s, the runs 8 s (QWEM)
-and 23 s (SGNS) under Setting 3.1, 32 s and 42 s under word2vec's Psi (twice the steps: its G^ o M* is
-stiffer), figures 1 s; peak RSS 0.7 GB. With NumPy's default OpenBLAS threads on the same machine while
-other jobs ran, the recorder's small SVDs made the threads contend and the run took 11 min: set those
-variables on a shared machine. The cost grows like V^2 d per step times a number of steps that grows
+Measured on this project's 2-core CPU machine (idle), the 2.58 M-token corpus of examples/assemble_corpus.py,
+the defaults V = 1500, d = 40: 135 s end to end: counting 1 s, spectra 1 s, the runs 9 s (QWEM) and 32 s
+(SGNS) under Setting 3.1, 42 s and 43 s under word2vec's Psi (twice the steps: its G^ o M* is stiffer),
+figures 1 s; peak RSS 0.7 GB. While torch trains, NumPy's BLAS is held to one thread
+(sims.simulators.device.thread_policy): its idle threads otherwise contend with training (11 min before).
+The cost grows like V^2 d per step times a number of steps that grows
 about like V (lam_1 / lam_d). Exit status: 0 done, 2 bad input (one line on stderr; nothing written).
 
 examples:
