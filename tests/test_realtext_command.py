@@ -51,8 +51,8 @@ def test_count_rows_then_rerun_reuses_every_stage(tmp_path, lee):
 
 def test_trained_rows_are_cached_and_scored_along_rank(tmp_path, lee):
     out = tmp_path / "study"
-    args = ["realtext", lee, *SMALL, "--models", "closed-form,qwem,word2vec", "--sizes", "none", "--device", "cpu",
-            "--out", out]
+    args = ["realtext", lee, *SMALL, "--models", "closed-form,qwem,word2vec,glove", "--sizes", "none", "--device",
+            "cpu", "--out", out]
     code, _, stderr = run_cli(*args)
     assert code == 0, stderr
     summary = json.loads((out / "summary.json").read_text())
@@ -67,6 +67,7 @@ def test_trained_rows_are_cached_and_scored_along_rank(tmp_path, lee):
     assert again["timings"]["cache_misses"] == 0
     assert again["scores"]["qwem"] == summary["scores"]["qwem"]
     assert again["scores"]["word2vec"] == summary["scores"]["word2vec"]
+    assert again["scores"]["glove"] == summary["scores"]["glove"] and again["glove"] == summary["glove"]
 
 
 def test_counts_file_in_place_of_a_corpus(tmp_path, lee):
