@@ -702,6 +702,8 @@ def glove_stage(counted: CorpusStatistics, dim: int, seed: int, device: str, key
     seconds = info.get("seconds", {})
     info = {k: v for k, v in info.items() if isinstance(v, (str, int, float, bool)) or v is None}
     info.update({f"{k}_seconds": float(v) for k, v in seconds.items()})
+    # No NaN reaches the summary: an overlap with no direction to compare is "none", not NaN.
+    info = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in info.items()}
     cache.store("glove", stage, {"embeddings": embeddings, "info": np.array(json.dumps(info))})
     return embeddings, info, False
 
