@@ -96,4 +96,13 @@ MUTANTS = (
         description="the plateau errors E_k = ||M*||^2 - sum_(j<=k) lam_j^2 computed with lam_j instead of lam_j^2",
         tests=("tests/claims/test_s2_exact.py", "tests/claims/test_s3_dynamics.py"),
     ),
+    Mutant(
+        id="glove-target-uncentred",
+        file="theory/glove.py",
+        old="    return double_centre(smoothed_log_counts(counts, smoothing))\n",
+        new="    return smoothed_log_counts(counts, smoothing)\n",
+        description="uniform-weight GloVe's closed-form target C without the double centring its optimal biases "
+                    "imply (THEORY §7)",
+        tests=("tests/claims/test_s5_glove.py",),
+    ),
 )
