@@ -46,3 +46,15 @@ def assert_finite_file(path: Path) -> None:
                 assert np.all(np.isfinite(array)), f"non-finite values in {path}"
     elif path.suffix in (".md", ".txt", ".csv"):
         assert_finite_text(path.read_text(errors="replace"), str(path))
+
+
+# Bad corpus-or-counts inputs every real-text command refuses the same way (sims.commands._common.text_source), as
+# (arguments, message) with {missing}, {missing_npz}, {bad_npz} and {lee} filled in by the test.
+TEXT_SOURCE_BAD_INPUTS = [
+    ([], "give a CORPUS or --counts"),
+    (["{missing}"], "does not exist"),
+    (["--counts", "{missing_npz}"], "does not exist"),
+    (["--counts", "{bad_npz}"], "lacks"),
+    (["{lee}", "--counts", "{bad_npz}"], "not both"),
+    (["{lee}", "--vocab", "300", "--dim", "300"], "--dim"),
+]

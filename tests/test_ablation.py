@@ -14,7 +14,7 @@ import torch
 
 from sims.data.synthetic import planted_joint, zipf_unigram
 from sims.simulators.gd import WEIGHTED_LOSSES, run_gd
-from tests.cli_support import assert_finite_file, run_cli
+from tests.cli_support import TEXT_SOURCE_BAD_INPUTS, assert_finite_file, run_cli
 from theory.losses import qwem_loss, sgns_loss
 from theory.predictions import closed_form, random_init
 from theory.target import (WORD2VEC_SUBSAMPLING, cooccurrence, mean_weight, setting31_weights, target_matrix,
@@ -150,12 +150,7 @@ def test_ablation_on_counts_names_words(tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    ([], "give a CORPUS or --counts"),
-    (["{missing}"], "does not exist"),
-    (["--counts", "{missing_npz}"], "does not exist"),
-    (["--counts", "{bad_npz}"], "lacks"),
-    (["{lee}", "--counts", "{bad_npz}"], "not both"),
-    (["{lee}", "--vocab", "300", "--dim", "300"], "--dim"),
+    *TEXT_SOURCE_BAD_INPUTS,
     (["{lee}", "--vocab", "1"], "--vocab"),
     (["{lee}", "--vocab", "100000"], "exceeds"),
     (["{lee}", "--seed", "-1"], "--seed"),

@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from tests.cli_support import run_cli
+from tests.cli_support import TEXT_SOURCE_BAD_INPUTS, run_cli
 
 pytest.importorskip("gensim")  # ships the corpus and three of the evaluation sets
 
@@ -119,12 +119,7 @@ def _bad_counts(tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    ([], "give a CORPUS or --counts"),
-    (["{missing}"], "does not exist"),
-    (["--counts", "{missing_npz}"], "does not exist"),
-    (["--counts", "{bad_npz}"], "lacks"),
-    (["{lee}", "--counts", "{bad_npz}"], "not both"),
-    (["{lee}", "--vocab", "300", "--dim", "300"], "--dim"),
+    *TEXT_SOURCE_BAD_INPUTS,
     (["{lee}", "--models", "fasttext"], "unknown model"),
     (["{lee}", "--sizes", "2"], "--sizes"),
     (["{lee}", "--vocab", "1"], "--vocab"),

@@ -7,7 +7,8 @@ subspace iterations, each followed by Rayleigh-Ritz, until the float64 residuals
 Lanczos), "lobpcg" (SciPy's LOBPCG) and "torch" (torch.linalg.eigh, meant for device="cuda").
 The Chebyshev filters damp [lambda_min, cut] and amplify the top; the few eigenvalues far below the rest
 (real M* has one near -2 V x the fraction of unseen pairs, from its -2 entries) are deflated first, found by
-Lanczos, so that the damped interval, and with it the number of filter steps, shrinks. Every result is checked: residual_j = ||M v_j - lambda_j v_j||_2 <= tol * ||M||_2
+Lanczos, so that the damped interval, and with it the number of filter steps, shrinks.
+Every result is checked: residual_j = ||M v_j - lambda_j v_j||_2 <= tol * ||M||_2
 (||M||_2 = max |lambda|, estimated by Lanczos), else RuntimeError. Eigenvalues come out descending,
 eigenvectors with theory.spectrum's sign convention (largest-|entry| positive). Start vectors come from
 a fixed seed, so results are deterministic. `benchmarks/test_bench_counting.py` records the candidates.
