@@ -22,15 +22,20 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def _command_modules():
+def _command_modules(wanted: str | None = None):
+    """The command modules, in help order; only `wanted`'s when it names one (each module's heavy imports are
+    its own, so `w2v-theory count ...` does not pay for SciPy's statistics or SymPy)."""
     import sims.commands as package
 
-    modules = [importlib.import_module(f"sims.commands.{info.name}")
-               for info in pkgutil.iter_modules(package.__path__) if not info.name.startswith("_")]
+    names = [info.name for info in pkgutil.iter_modules(package.__path__) if not info.name.startswith("_")]
+    if wanted in names:
+        names = [wanted]
+    modules = [importlib.import_module(f"sims.commands.{name}") for name in names]
     return sorted(modules, key=lambda module: (getattr(module, "ORDER", 100), module.NAME))
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv=None) -> argparse.ArgumentParser:
+    """The parser of every command, or, when argv starts with a command's name, of that command alone."""
     parser = _Parser(
         prog="w2v-theory",
         description="Check the closed-form theory of word2vec's learning dynamics "
@@ -38,7 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     subparsers.required = True
-    for module in _command_modules():
+    wanted = argv[0] if argv else None
+    for module in _command_modules(wanted):
         sub = subparsers.add_parser(module.NAME, help=module.HELP, description=module.DESCRIPTION,
                                     formatter_class=argparse.RawDescriptionHelpFormatter)
         module.add_arguments(sub)
@@ -55,7 +61,8 @@ def _raise_terminated(signum, frame):
 
 
 def main(argv=None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     previous = _install_sigterm()
     caught = []

@@ -427,3 +427,22 @@ def test_truncated_cache_file_is_recounted(tmp_path, monkeypatch):
             handle.truncate(50)
     again = corpus_statistics(corpus, 2, 1)
     assert not again.cached and (again.counts == first.counts).all()
+
+
+def test_each_command_is_its_own_module_and_loads_alone():
+    """`w2v-theory COMMAND` imports only that command's module: its NAME is its module's name, and the
+    counting command starts without the synthetic pipeline's SciPy statistics or SymPy."""
+    import pkgutil
+
+    import sims.commands
+    from sims.cli import build_parser
+
+    names = [i.name for i in pkgutil.iter_modules(sims.commands.__path__) if not i.name.startswith("_")]
+    for name in names:
+        parser = build_parser([name])
+        assert parser._subparsers._group_actions[0].choices.keys() == {name}
+    assert set(build_parser([])._subparsers._group_actions[0].choices) == set(names)
+    probe = "import sys; from sims.cli import build_parser; build_parser(['count']); " \
+            "print(sorted(m for m in ('scipy.stats', 'sympy', 'torch') if m in sys.modules))"
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert loaded.stdout.strip() == "[]", loaded.stdout

@@ -30,10 +30,11 @@ examples:
   w2v-theory count enwiki-latest-pages-articles.xml.bz2 --vocab 10000 --min-document-tokens 500 --out wiki.npz
   w2v-theory count shards/ --vocab 10000 --scheduler tcp://10.0.0.5:8786 --out counts.npz
 
-measured on this project's 2-core CPU machine (shared with other jobs at the time), a generated corpus
-(sims.data.synthetic_corpus), V = 10000, L = 16, --workers 2, file -> .npz:
-  100 M tokens (564 MB): 38.9 s end to end, 2.6 M tokens/s; peak RSS of one process 1.5 GB
-   10 M tokens  (56 MB): 10.5 s end to end, 1.0 M tokens/s (fixed costs: start-up, V x V triangles, writing)
+measured on this project's 2-core CPU machine (idle, numba's kernel cache warm), a generated corpus
+(sims.data.synthetic_corpus), V = 10000, L = 16, --workers 2, file -> .npz (tox -e bench, 3 runs each):
+  100 M tokens (564 MB): 21.0-22.1 s end to end, 4.5-4.8 M tokens/s; peak RSS 1.42 GB
+   10 M tokens  (56 MB):  7.3-8.3 s end to end, 1.2-1.4 M tokens/s, peak RSS 1.37 GB (fixed costs:
+  start-up, V x V triangles, writing); the first run of a fresh checkout also compiles the kernels
 """
 
 

@@ -55,8 +55,9 @@ stage cached takes seconds):
              sweep 2.4-5 s; figures 2-4 s: 124-184 s with --models count, 37 s adding --sizes none, 18-21 s
              for a rerun. Training (full-batch GD): QWEM 164 s, SGNS 517 s, QWEM from word2vec's init
              scale 144 s (the second dynamics figure), GloVe 192 s, word2vec 42 s (+ ~35 s per subset).
-  V = 10000: counts 7.8 s; spectra 49-62 s each (128-261 s beside a training run); evaluation 1.6 s;
-             rank sweep 9.5 s: 202 s for --models closed-form,ppmi,pmi --sizes none (peak RSS 6.8 GB).
+  V = 10000: counts 4-8 s; spectra 49-93 s each (128-261 s beside a training run); evaluation 1.6-5.6 s;
+             rank sweep 9.5-24 s: 202 s for --models closed-form,ppmi,pmi --sizes none, 393 s for
+             --models count --sizes none on a slower day (peak RSS 6.8 GB).
 Exit status: 0 done, 2 bad input (one line on stderr; nothing written).
 
 examples:
