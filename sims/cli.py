@@ -22,12 +22,17 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
+def command_names() -> list[str]:
+    """The subcommands: the public modules of sims.commands, found without importing them."""
+    import sims.commands as package
+
+    return [info.name for info in pkgutil.iter_modules(package.__path__) if not info.name.startswith("_")]
+
+
 def _command_modules(wanted: str | None = None):
     """The command modules, in help order; only `wanted`'s when it names one (each module's heavy imports are
     its own, so `w2v-theory count ...` does not pay for SciPy's statistics or SymPy)."""
-    import sims.commands as package
-
-    names = [info.name for info in pkgutil.iter_modules(package.__path__) if not info.name.startswith("_")]
+    names = command_names()
     if wanted in names:
         names = [wanted]
     modules = [importlib.import_module(f"sims.commands.{name}") for name in names]

@@ -432,12 +432,9 @@ def test_truncated_cache_file_is_recounted(tmp_path, monkeypatch):
 def test_each_command_is_its_own_module_and_loads_alone():
     """`w2v-theory COMMAND` imports only that command's module: its NAME is its module's name, and the
     counting command starts without the synthetic pipeline's SciPy statistics or SymPy."""
-    import pkgutil
+    from sims.cli import build_parser, command_names
 
-    import sims.commands
-    from sims.cli import build_parser
-
-    names = [i.name for i in pkgutil.iter_modules(sims.commands.__path__) if not i.name.startswith("_")]
+    names = command_names()
     for name in names:
         parser = build_parser([name])
         assert parser._subparsers._group_actions[0].choices.keys() == {name}

@@ -14,8 +14,9 @@ import scipy.sparse.linalg
 # subset eigh (driver evr), which is also what the real-text study's k = d + 1 = 201 uses at V = 5,000 and
 # 10,000: neither theory.topk's iterative solvers (its "mixed" float32 LAPACK + float64 Chebyshev polish meets
 # the 1e-8 residual bound and ties with it), float32 LAPACK + a float64 Rayleigh-Ritz step (which misses that
-# bound), nor torch's CPU eigh beat it by a margin that survives a shared machine. The measurements behind both choices: tests/benchmarks/test_bench_spectra.py (the study's four
-# matrices, every candidate) and tests/benchmarks/test_bench_counting.py (theory.topk's solvers).
+# bound), nor torch's CPU eigh beat it by a margin that survives a shared machine. The measurements behind
+# both choices: tests/benchmarks/test_bench_spectra.py (the study's four matrices, every candidate) and
+# tests/benchmarks/test_bench_counting.py (theory.topk's solvers).
 LANCZOS_MIN_SIZE = 4000
 LANCZOS_MAX_FRACTION = 0.01
 # One extreme eigenvalue (k = 1, loose tolerance) is cheap for Lanczos from a smaller size on.

@@ -61,7 +61,6 @@ class PredictedSteps:
                                       next_eigenvalue(self.prediction))
 
 
-
 @dataclass
 class FlowCase(PredictedSteps):
     """One target M* with d, one small W(0), and the runs measured on it.

@@ -6,13 +6,13 @@ import sys
 from pathlib import Path
 
 from sims.commands._common import dimension, positive_int, seed_int, text_source
+from sims.pipelines.realtext import DEFAULT_DIM, DEFAULT_VOCAB, DEFAULT_WINDOW
 from sims.simulators.device import DEVICES
 
 NAME = "realtext"
 ORDER = 45
 HELP = "the real-text study: closed form vs PPMI, both PMIs, QWEM, SGNS, word2vec on nine benchmarks"
 DEFAULT_OUT = "w2v-realtext"
-DEFAULT_VOCAB, DEFAULT_WINDOW = 2000, 16
 MARKER = "summary.json"
 DESCRIPTION = """\
 Count a corpus's windowed co-occurrences (THEORY §1; or read them from `w2v-theory count`'s FILE.npz),
@@ -74,10 +74,11 @@ def add_arguments(parser) -> None:
                         help="counts written by `w2v-theory count` instead of a corpus (word2vec and --sizes "
                              "need the text and are skipped)")
     parser.add_argument("--vocab", type=positive_int, default=None, metavar="V",
-                        help="vocabulary size (default 2000; with --counts, the file's)")
-    parser.add_argument("--dim", "-d", type=dimension, default=50, metavar="d", help="embedding dimension (default 50)")
+                        help=f"vocabulary size (default {DEFAULT_VOCAB}; with --counts, the file's)")
+    parser.add_argument("--dim", "-d", type=dimension, default=DEFAULT_DIM, metavar="d",
+                        help=f"embedding dimension (default {DEFAULT_DIM})")
     parser.add_argument("--window", type=positive_int, default=None, metavar="L",
-                        help="window per side (default 16; with --counts, the file's)")
+                        help=f"window per side (default {DEFAULT_WINDOW}; with --counts, the file's)")
     parser.add_argument("--models", default="all", metavar="LIST", help="rows, comma list (see above; default all)")
     parser.add_argument("--sizes", default="1/8,1/4,1/2,1", metavar="LIST",
                         help="corpus fractions for the corpus-size sweep (default 1/8,1/4,1/2,1; 'none' skips it)")

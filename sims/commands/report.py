@@ -10,6 +10,9 @@ import numpy as np
 
 from sims.commands._common import (add_source_arguments, dimension, learnable_prediction, load_problem, negatives,
                                    positive_float, positive_int, seed_int, text_source)
+from sims.pipelines.realtext import DEFAULT_DIM as REALTEXT_DIM
+from sims.pipelines.realtext import DEFAULT_VOCAB as REALTEXT_VOCAB
+from sims.pipelines.realtext import DEFAULT_WINDOW
 from sims.simulators.device import DEVICES, resolve_device
 from sims.io import check_output_dir, one_line, staged_output
 from theory.validation import InputError, check_dim, check_init_scale, check_seed
@@ -41,9 +44,6 @@ examples:
 DEFAULT_OUT = "w2v-report"
 # An earlier report in --out (this file present) is replaced as a whole; any other non-empty folder is refused.
 REPORT_MARKER = "summary.json"
-REALTEXT_DIM = 50
-REALTEXT_VOCAB = 2000
-DEFAULT_WINDOW = 16
 DEMO_VOCAB = 1000  # the demo corpus has ~60k tokens: a larger vocabulary would be mostly singletons
 
 
@@ -79,7 +79,8 @@ def add_arguments(parser) -> None:
                         help="the real-text study from counts written by `w2v-theory count` instead of a corpus "
                              "(V and L are the file's; word2vec and the corpus-size sweep need text: skipped)")
     parser.add_argument("--vocab", type=positive_int, default=None, metavar="V",
-                        help="real-text vocabulary size (with --corpus; default 2000, 1000 for --corpus-demo)")
+                        help=f"real-text vocabulary size (with --corpus; default {REALTEXT_VOCAB}, {DEMO_VOCAB} for "
+                             "--corpus-demo)")
     parser.add_argument("--window", type=positive_int, default=None, metavar="L",
                         help=f"real-text window per side (with --corpus; default {DEFAULT_WINDOW})")
     parser.add_argument("--no-progress", action="store_true",

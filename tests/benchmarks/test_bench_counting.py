@@ -5,8 +5,9 @@ planted topics) into a cache folder under the system temp dir. `w2v-theory count
 so its wall time is end to end (file -> .npz) and its peak resident memory is the children's maximum
 (resource.getrusage). A tiny count runs first so that numba's on-disk kernel cache is filled: the first
 run of a fresh checkout also compiles the kernels (several seconds), which is not throughput. Each size
-is timed ROUNDS times; the machine is shared, so the extra info keeps every round's tokens/s. The eigensolver targets are M* of the generated corpus's counts: a wide spectrum
-(negative eigenvalues ~10x the top positive ones), the hard case for iterative solvers.
+is timed ROUNDS times; the machine is shared, so the extra info keeps every round's tokens/s. The
+eigensolver targets are M* of the generated corpus's counts: a wide spectrum (negative eigenvalues ~10x
+the top positive ones), the hard case for iterative solvers.
 """
 
 from __future__ import annotations

@@ -71,7 +71,6 @@ class GloveCase(PredictedSteps):
     def initial(self) -> np.ndarray:
         return random_init(self.counts.shape[0], self.dim, self.sigma, self.init_seed)
 
-
     @cached_property
     def uniform_lr(self) -> float:
         return self.step_fraction / float(self.prediction.stiffest_rate)

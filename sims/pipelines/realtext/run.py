@@ -46,6 +46,7 @@ from pathlib import Path
 import numpy as np
 
 from sims.corpus import CorpusStatistics
+from sims.pipelines.realtext import DEFAULT_DIM, DEFAULT_VOCAB, DEFAULT_WINDOW
 from sims.data.evaluation import EVALUATION_SETS, SETS_BY_NAME, load_sets, score_all, score_set
 from sims.pipelines.realtext.figures import write_figures
 from sims.pipelines.realtext.markdown import markdown_section
@@ -467,8 +468,8 @@ def _count_stage(source: Source, vocab: int | None, window: int, cache: StageCac
             raise InputError(f"counts file {str(source.counts_file)!r} has window L = {counted.window}, "
                              f"not --window {window}")
         return counted
-    vocab = 2000 if vocab is None else vocab
-    window = 16 if window is None else window
+    vocab = DEFAULT_VOCAB if vocab is None else vocab
+    window = DEFAULT_WINDOW if window is None else window
     path, key = cache_path(source.digest, vocab, window, cache.folder.parent if cache.enabled else None)
     if cache.enabled and path.is_file():
         hit = load_cached(path, key, source.name, vocab, window)
@@ -870,7 +871,8 @@ def _size_sweep(source: Source, sizes, vocab: int, dim: int, window: int, models
     return sweep
 
 
-def run_study(corpus: str | Path | None = None, *, vocab: int | None = 2000, dim: int = 50, window: int | None = 16,
+def run_study(corpus: str | Path | None = None, *, vocab: int | None = DEFAULT_VOCAB, dim: int = DEFAULT_DIM,
+              window: int | None = DEFAULT_WINDOW,
               out_dir: Path, seed: int = 0, device: str = "auto", quick: bool = False, progress: bool = False,
               trainer: str = "auto", counts: str | Path | None = None, models=None, sizes=None,
               cache: bool = True, cache_folder: Path | None = None, workers: int = 1,
