@@ -12,6 +12,7 @@ import threading
 import warnings
 
 from sims.io import one_line
+from sims.memory import keep_freed_memory
 from theory.validation import InputError
 
 
@@ -69,6 +70,7 @@ def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser(argv)
     args = parser.parse_args(argv)
+    keep_freed_memory()
     previous = _install_sigterm()
     caught = []
     try:

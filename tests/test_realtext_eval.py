@@ -13,6 +13,7 @@ import pytest
 from sims.data import evaluation
 from sims.data.evaluation import (EVALUATION_SETS, SETS_BY_NAME, family_accuracy, load_set, load_sets,
                                   load_similarity, load_tsv_analogies, score_all, set_path)
+from sims.pipelines.realtext import SIZES, SIZES_TEXT
 from sims.pipelines.realtext.stages import StageCache, stage_key
 from theory.target import PAPER_PMI_EPSILON, cooccurrence, pmi_paper, pmi_zero_filled
 from theory.validation import InputError
@@ -150,6 +151,7 @@ def test_parse_models_and_sizes():
     with pytest.raises(InputError, match="unknown model"):
         parse_models("fasttext")
     assert parse_sizes("1/8,1/4,1/2,1") == (0.125, 0.25, 0.5, 1.0)
+    assert parse_sizes(SIZES_TEXT) == SIZES == parse_sizes(None)  # the --sizes default is the study's
     assert parse_sizes("none") == (1.0,) and parse_sizes("0.5") == (0.5, 1.0)
     for bad in ("2", "0", "x", "1/0"):
         with pytest.raises(InputError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import inspect
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -40,6 +41,18 @@ class Spectrum:
         return len(self.eigenvalues) == self.size
 
 
+# SciPy >= 1.17's ARPACK draws a fresh random vector when its Krylov space is exhausted, from `rng`; without
+# one it is unseeded, and the same call can give different vectors. Older SciPy has no `rng` (and is seeded).
+_EIGSH_TAKES_RNG = "rng" in inspect.signature(scipy.sparse.linalg.eigsh).parameters
+
+
+def seeded_eigsh(matrix, seed: int = 0, **options):
+    """scipy.sparse.linalg.eigsh(matrix, **options), deterministic: any restart vector it draws comes from `seed`."""
+    if _EIGSH_TAKES_RNG:
+        options["rng"] = np.random.default_rng(seed)
+    return scipy.sparse.linalg.eigsh(matrix, **options)
+
+
 def _fix_signs(vectors: np.ndarray) -> np.ndarray:
     # Eigenvectors are defined up to sign; make the largest-magnitude entry positive so that
     # the same matrix always gives the same vectors whichever solver ran.
@@ -54,7 +67,7 @@ def lanczos_top(matrix: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     size = matrix.shape[0]
     # A fixed start vector keeps ARPACK deterministic; tol = 0 asks for machine precision.
     start = np.ones(size) / np.sqrt(size)
-    values, vectors = scipy.sparse.linalg.eigsh(matrix, k=k, which="LA", v0=start, tol=0)
+    values, vectors = seeded_eigsh(matrix, k=k, which="LA", v0=start, tol=0)
     return _descending(values, vectors)
 
 
@@ -111,5 +124,5 @@ def smallest_eigenvalue(matrix: np.ndarray) -> float:
     if size < SMALLEST_LANCZOS_MIN_SIZE:
         return float(scipy.linalg.eigh(matrix, eigvals_only=True, subset_by_index=[0, 0])[0])
     start = np.ones(size) / np.sqrt(size)
-    return float(scipy.sparse.linalg.eigsh(matrix, k=1, which="SA", v0=start, tol=1e-6,
+    return float(seeded_eigsh(matrix, k=1, which="SA", v0=start, tol=1e-6,
                                            return_eigenvectors=False)[0])

@@ -11,7 +11,8 @@ from theory.validation import InputError, as_real_matrix, check_positive, check_
 
 @dataclass(frozen=True)
 class Cooccurrence:
-    """Validated corpus statistics: symmetric joint P_ij (sums to 1) and unigram P_i."""
+    """Validated corpus statistics: symmetric joint P_ij (sums to 1; P_ij == P_ji exactly, as `cooccurrence` makes
+    it) and unigram P_i."""
 
     joint: np.ndarray
     unigram: np.ndarray
@@ -28,14 +29,17 @@ def cooccurrence(counts, unigram=None, name: str = "co-occurrence matrix") -> Co
     `unigram` defaults to the row sums of P (its marginals); if given it is normalised to sum to 1.
     """
     c = check_symmetric(as_real_matrix(counts, name), name)
-    if np.any(c < 0):
+    owned = not np.shares_memory(c, counts) if isinstance(counts, np.ndarray) else True
+    if np.min(c) < 0:
         raise InputError(f"{name} has {int(np.count_nonzero(c < 0))} negative entries; counts must be >= 0")
     rows = c.sum(axis=1)
     empty = np.flatnonzero(rows <= 0)
     if empty.size:
         raise InputError(f"{name} has {empty.size} all-zero rows (first: row {int(empty[0])}); every word needs a context")
-    joint = c / c.sum()
-    joint = 0.5 * (joint + joint.T)
+    # Divided in place when as_real_matrix made a copy (integer counts): one V x V array fewer.
+    joint = np.divide(c, c.sum(), out=c if owned else None)
+    joint = np.add(joint, joint.T)
+    joint *= 0.5
     if unigram is None:
         p = joint.sum(axis=1)
     else:
@@ -78,12 +82,17 @@ def target_entries(joint, independent, psi_pos=1.0, psi_neg=None, negatives: flo
     to k Psi+ (k = `negatives`). Raises InputError where G = Psi+ P + Psi- P_i P_j vanishes (M* undefined).
     """
     psi_neg = negatives * psi_pos if psi_neg is None else psi_neg
-    positive, negative = psi_pos * joint, psi_neg * independent
-    g = positive + negative
+    # In place after the first two products: at V = 10,000 each V x V temporary is 0.8 GB of fresh pages.
+    positive = psi_pos * np.asarray(joint, dtype=np.float64)
+    out = psi_neg * np.asarray(independent, dtype=np.float64)
+    g = positive + out
     if np.any(g <= 0):
         raise InputError(f"G = Psi+ P + Psi- P_i P_j vanishes at {int(np.count_nonzero(g <= 0))} entries; "
                          "M* is undefined there")
-    return (positive - negative) / (0.5 * g)
+    np.subtract(positive, out, out=out)
+    del positive
+    g *= 0.5
+    return np.divide(out, g, out=out)
 
 
 def target_matrix(stats: Cooccurrence, psi_pos=None, psi_neg=None, negatives: float = 1.0) -> np.ndarray:
@@ -94,10 +103,12 @@ def target_matrix(stats: Cooccurrence, psi_pos=None, psi_neg=None, negatives: fl
     if psi_pos is None and psi_neg is None:
         # The default Psi+ = 1, Psi- = k needs no V x V weight arrays; G > 0 because cooccurrence()
         # guarantees P_i > 0.
-        m = target_entries(stats.joint, stats.independent, negatives=check_positive(negatives, "negatives"))
-    else:
-        psi_pos, psi_neg = psi_weights(stats, psi_pos, psi_neg, negatives)
-        m = target_entries(stats.joint, stats.independent, psi_pos, psi_neg)
+        # P_ij and P_i P_j are exactly symmetric (Cooccurrence), and so is every entrywise function of them:
+        # no symmetrising pass is needed.
+        negatives = check_positive(negatives, "negatives")
+        return by_rows(stats, lambda joint, independent: target_entries(joint, independent, negatives=negatives))
+    psi_pos, psi_neg = psi_weights(stats, psi_pos, psi_neg, negatives)
+    m = target_entries(stats.joint, stats.independent, psi_pos, psi_neg)
     return 0.5 * (m + m.T)
 
 
@@ -152,15 +163,35 @@ def word2vec_psi(stats: Cooccurrence, t: float = WORD2VEC_SUBSAMPLING, negatives
     return psi_pos, psi_neg
 
 
+# Rows per block of the V x V builders below: a block's temporaries stay a few MB at V = 10^4.
+ROW_BLOCK = 256
+
+
+def by_rows(stats: Cooccurrence, entries) -> np.ndarray:
+    """The V x V matrix entries(P_ij, P_i P_j), built a block of rows at a time (no V x V temporaries)."""
+    size = stats.joint.shape[0]
+    p = stats.unigram
+    out = np.empty((size, size))
+    for start in range(0, size, ROW_BLOCK):
+        rows = slice(start, start + ROW_BLOCK)
+        out[rows] = entries(stats.joint[rows], np.outer(p[rows], p))
+    return out
+
+
+def _log_ratio(joint, independent):
+    with np.errstate(divide="ignore"):
+        return np.log(joint) - np.log(independent)
+
+
 def pmi(stats: Cooccurrence) -> np.ndarray:
     """PMI_ij = log(P_ij / (P_i P_j)); -inf where the pair never co-occurs."""
-    with np.errstate(divide="ignore"):
-        return np.log(stats.joint) - np.log(stats.independent)
+    return by_rows(stats, _log_ratio)
 
 
 def ppmi(stats: Cooccurrence) -> np.ndarray:
     """Positive PMI, max(PMI, 0) (zero where the pair never co-occurs)."""
-    return np.maximum(pmi(stats), 0.0)
+    matrix = pmi(stats)
+    return np.maximum(matrix, 0.0, out=matrix)
 
 
 # The paper's PMI baseline (arXiv 2502.09863, its PMI row): ln(P_ij / (P_i P_j) + PAPER_PMI_EPSILON), which is
@@ -177,4 +208,4 @@ def pmi_zero_filled(stats: Cooccurrence) -> np.ndarray:
 
 def pmi_paper(stats: Cooccurrence, epsilon: float = PAPER_PMI_EPSILON) -> np.ndarray:
     """The paper's PMI baseline, ln(P_ij / (P_i P_j) + epsilon): hugely negative (ln epsilon) where P_ij = 0."""
-    return np.log(stats.joint / stats.independent + epsilon)
+    return by_rows(stats, lambda joint, independent: np.log(joint / independent + epsilon))

@@ -28,6 +28,8 @@ TOLERANCES: dict[str, Tolerance] = {
                                 "largest term (sums of V^2 products lose ~1e-13 relative)"),
     "eigen_truncation": Tolerance(1e-10, "eigen-truncation by value compared to a dense LAPACK eigh in float64 "
                                          "(backward-stable solvers: error ~ V eps ||M||)"),
+    "ritz_bound": Tolerance(1.0, "a ratio to a perturbation theorem's bound (Kahan-Parlett-Jiang for Ritz values, "
+                                 "Davis-Kahan for Ritz vectors), which holds exactly, so the ratio is at most 1"),
     "numerical_minimiser": Tolerance(1e-5, "L-BFGS on the quartic loss stops at gradient norm 1e-12; the Gram "
                                            "error scales like gtol / gap for a strict minimiser"),
     "mode_ode": Tolerance(1e-8, "solve_ivp(DOP853) on log s^2 at rtol = atol = 1e-12: the error in log s^2 "

@@ -61,7 +61,7 @@ def run(args) -> int:
     from sims.data.counting import count_corpus
     from sims.io import check_output_file
     from sims.data.counts_file import save_counts
-    from sims.data.parallel import check_address, usable_cpus
+    from sims.data.parallel import check_address, default_workers
     from sims.data.reader import corpus_files
     from theory.validation import InputError
 
@@ -73,7 +73,7 @@ def run(args) -> int:
     corpus_files(args.corpus)
     if args.scheduler is not None:
         check_address(args.scheduler)
-    workers = args.workers or min(usable_cpus(), 4)
+    workers = args.workers or default_workers()
     counts = count_corpus(args.corpus, args.vocab, args.window, min_document_tokens=args.min_document_tokens,
                           workers=workers, scheduler=args.scheduler, progress=not args.no_progress)
     save_counts(out, counts)

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from sims.commands._common import dimension, positive_int, seed_int, text_source
-from sims.pipelines.realtext import DEFAULT_DIM, DEFAULT_VOCAB, DEFAULT_WINDOW
+from sims.pipelines.realtext import DEFAULT_DIM, DEFAULT_VOCAB, DEFAULT_WINDOW, SIZES_TEXT
 from sims.simulators.device import DEVICES
 
 NAME = "realtext"
@@ -80,8 +80,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--window", type=positive_int, default=None, metavar="L",
                         help=f"window per side (default {DEFAULT_WINDOW}; with --counts, the file's)")
     parser.add_argument("--models", default="all", metavar="LIST", help="rows, comma list (see above; default all)")
-    parser.add_argument("--sizes", default="1/8,1/4,1/2,1", metavar="LIST",
-                        help="corpus fractions for the corpus-size sweep (default 1/8,1/4,1/2,1; 'none' skips it)")
+    parser.add_argument("--sizes", default=SIZES_TEXT, metavar="LIST",
+                        help=f"corpus fractions for the corpus-size sweep (default {SIZES_TEXT}; e.g. "
+                             "1/8,1/4,1/2,1; 'none' skips it)")
     parser.add_argument("--size-order", default="spread", choices=("spread", "prefix"),
                         help="corpus-size subsets: documents spread evenly over the corpus (default) or its first ones")
     parser.add_argument("--trainer", default="auto", choices=("auto", "gd", "sgd", "pairs"),
@@ -90,7 +91,8 @@ def add_arguments(parser) -> None:
                              "(pairs; auto on a CUDA device)")
     parser.add_argument("--seed", type=seed_int, default=0, metavar="S", help="seed of W(0), SGD and word2vec")
     parser.add_argument("--device", default="auto", choices=DEVICES, help="torch device for QWEM/SGNS (default auto)")
-    parser.add_argument("--workers", type=positive_int, default=1, metavar="N", help="counting processes (default 1)")
+    parser.add_argument("--workers", type=positive_int, default=None, metavar="N",
+                        help="counting processes (default: the usable CPUs, at most 4)")
     parser.add_argument("--quick", action="store_true", help="seconds-long smoke run (short training)")
     parser.add_argument("--no-cache", action="store_true", help="recompute every stage, cache nothing")
     parser.add_argument("--out", default=DEFAULT_OUT, metavar="DIR", help=f"output folder (default ./{DEFAULT_OUT})")
@@ -100,6 +102,7 @@ def add_arguments(parser) -> None:
 def validate(args) -> dict:
     """Every check that can fail before any work: returns run_study's keyword arguments."""
     from sims.data.evaluation import check_sets
+    from sims.data.parallel import default_workers
     from sims.io import check_output_dir
     from sims.pipelines.realtext.run import parse_models, parse_sizes
     from sims.simulators.device import resolve_device
@@ -108,7 +111,8 @@ def validate(args) -> dict:
     corpus = args.corpus or None
     check_output_dir(args.out, MARKER)
     source = text_source(corpus, args.counts, args.vocab, args.window, DEFAULT_VOCAB)
-    resolve_device(args.device)
+    if args.device != "auto":  # "auto" always resolves; importing torch to say so costs seconds
+        resolve_device(args.device)
     check_seed(args.seed, rngs=("numpy", "torch", "gensim"), offset=1)
     models, sizes = parse_models(args.models), parse_sizes(args.sizes)
     vocab, window = source.vocab, (DEFAULT_WINDOW if source.window is None else source.window)
@@ -117,7 +121,7 @@ def validate(args) -> dict:
     check_sets()
     return dict(vocab=vocab, dim=args.dim, window=window, seed=args.seed, device=args.device, quick=args.quick,
                 progress=not args.no_progress, trainer=args.trainer, counts=args.counts, models=models,
-                sizes=sizes, cache=not args.no_cache, workers=args.workers, size_order=args.size_order)
+                sizes=sizes, cache=not args.no_cache, workers=args.workers or default_workers(), size_order=args.size_order)
 
 
 def run_command(corpus, options: dict, out, staging: Path) -> dict:

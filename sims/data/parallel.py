@@ -40,11 +40,20 @@ def _set_counter(counter) -> None:
     _bytes_read = counter
 
 
+# Beyond a few processes the counting pass is bound by reading the corpus and summing the V x V partial counts.
+MAX_DEFAULT_WORKERS = 4
+
+
 def usable_cpus() -> int:
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
         return os.cpu_count() or 1
+
+
+def default_workers() -> int:
+    """Counting processes when none are asked for: the usable CPUs, at most MAX_DEFAULT_WORKERS."""
+    return min(usable_cpus(), MAX_DEFAULT_WORKERS)
 
 
 def check_address(address: str) -> str:

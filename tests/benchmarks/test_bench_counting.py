@@ -93,7 +93,7 @@ def targets(corpora, tmp_path_factory) -> dict[int, np.ndarray]:
     return out
 
 
-@pytest.mark.parametrize("method", ["lapack", "mixed", "chebyshev", "eigsh", "lobpcg"])
+@pytest.mark.parametrize("method", ["lapack", "float32", "mixed", "chebyshev", "eigsh", "lobpcg"])
 @pytest.mark.parametrize("size", [5_000, 10_000])
 def test_top201_eigenpairs(benchmark, targets, size, method):
     """k = 201 largest by value of M*: time, worst residual and its bound, per candidate solver."""

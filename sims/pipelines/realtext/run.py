@@ -46,7 +46,7 @@ from pathlib import Path
 import numpy as np
 
 from sims.corpus import CorpusStatistics
-from sims.pipelines.realtext import DEFAULT_DIM, DEFAULT_VOCAB, DEFAULT_WINDOW
+from sims.pipelines.realtext import DEFAULT_DIM, DEFAULT_VOCAB, DEFAULT_WINDOW, SIZES
 from sims.data.evaluation import EVALUATION_SETS, SETS_BY_NAME, load_sets, score_all, score_set
 from sims.pipelines.realtext.figures import write_figures
 from sims.pipelines.realtext.markdown import markdown_section
@@ -77,8 +77,13 @@ MODEL_NAMES = {"closed-form": "pca_mstar", "ppmi": "pca_ppmi", "pmi": "pca_pmi",
                "glove": "glove", "glove-closed-form": "glove_closed_form",
                **{m: m for m in MODELS}}
 MODEL_GROUPS = {"all": MODELS, "count": COUNT_MODELS, "no-training": COUNT_MODELS}
-# Corpus-size sweep: prefixes of the corpus by tokens, cut at a document boundary.
-SIZES = (0.125, 0.25, 0.5, 1.0)
+# Each matrix's spectrum is float64 LAPACK, or float32 LAPACK refined by a float64 Rayleigh-Ritz (theory.topk
+# "float32": half the cost, each residual within V eps_32 ||M||_2, RT-TOPK). M*'s is float64 on the whole corpus:
+# the closed form is the theory's own prediction, and the trained rows and their step times are compared with it.
+# The baselines, and every matrix of the corpus-size sweep's subsets, need no more than float32's 1e-7 relative
+# error: it is far below the sampling error of counts, and they are only scored.
+PRECISION = {"mstar": "float64", "ppmi": "float32", "pmi_zero": "float32", "pmi_paper": "float32"}
+SWEEP_PRECISION = "float32"
 # Rank sweep: similarity sets scored at every rank (the analogies per family too).
 RANK_SETS = ("google", "ws353", "simlex", "men")
 # Ranks at which the truncated closed form is scored: every k up to RANK_DENSE, then RANK_SPARSE more, spaced
@@ -490,19 +495,29 @@ def counts_key(source: Source, counted: CorpusStatistics, fraction: float = 1.0)
                      fraction=fraction)
 
 
-def spectrum_stage(stats: Cooccurrence, kind: str, k: int, key: str, cache: StageCache) -> Spectrum:
-    """Top-k eigenpairs by value (theory.spectrum.top_eigenpairs, the one eigensolver) of one matrix, cached."""
+def spectrum_stage(stats: Cooccurrence, kind: str, k: int, key: str, cache: StageCache, precision: str = "float64",
+                   matrix: np.ndarray | None = None) -> Spectrum:
+    """Top-k eigenpairs by value of one matrix (`matrix` when already built), cached: float64 by
+    theory.spectrum.top_eigenpairs, or float32 LAPACK + float64 Rayleigh-Ritz by theory.topk (method "float32",
+    every residual checked against its stated bound, RT-TOPK)."""
     from theory.spectrum import top_eigenpairs
 
     size = stats.joint.shape[0]
     k = min(k, size)
-    stage = stage_key("spectrum", counts=key, matrix=kind, k=k)
+    stage = stage_key("spectrum", counts=key, matrix=kind, k=k, **({} if precision == "float64"
+                                                                    else {"precision": precision}))
     hit = cache.load("spectrum", stage, {"eigenvalues": ("f", (k,)), "eigenvectors": ("f", (size, k)),
                                          "frobenius_sq": ("f", ())})
     if hit is not None:
         return Spectrum(hit["eigenvalues"], hit["eigenvectors"], float(hit["frobenius_sq"]), size)
-    matrix = BUILDERS[kind](stats)
-    spectrum = top_eigenpairs(matrix, k)
+    matrix = BUILDERS[kind](stats) if matrix is None else matrix
+    if precision == "float64" or k >= size:
+        spectrum = top_eigenpairs(matrix, k)
+    else:
+        from theory.topk import top_eigenpairs as top_k
+
+        pairs = top_k(matrix, k, method="float32")
+        spectrum = Spectrum(pairs.eigenvalues, pairs.eigenvectors, float(np.vdot(matrix, matrix)), size)
     cache.store("spectrum", stage, {"eigenvalues": spectrum.eigenvalues, "eigenvectors": spectrum.eigenvectors,
                                     "frobenius_sq": np.float64(spectrum.frobenius_sq)})
     return spectrum
@@ -516,9 +531,11 @@ def pca_embeddings(spectrum: Spectrum, dim: int) -> np.ndarray:
     return w
 
 
-def closed_form_from(stats: Cooccurrence, spectrum: Spectrum, dim: int) -> ClosedForm:
-    """theory.predictions.ClosedForm of M* around an already computed (or cached) spectrum."""
-    target = target_matrix(stats)
+def closed_form_from(stats: Cooccurrence, spectrum: Spectrum, dim: int, target: np.ndarray | None = None
+                     ) -> ClosedForm:
+    """theory.predictions.ClosedForm of M* (`target` when already built) around an already computed (or cached)
+    spectrum."""
+    target = target_matrix(stats) if target is None else target
     return ClosedForm(target=target, dim=check_dim(dim, target.shape[0]), spectrum=spectrum)
 
 
@@ -757,14 +774,16 @@ TRAINERS = ("auto", "gd", "sgd", "pairs")
 GOLDEN = (math.sqrt(5.0) - 1.0) / 2.0
 
 
-def prefix_file(files, fraction: float, folder: Path, order: str = "prefix") -> tuple[Path, int]:
+def prefix_file(files, fraction: float, folder: Path, order: str = "prefix", documents: list | None = None
+                ) -> tuple[Path, int]:
     """A `fraction` of the corpus's tokens as one file (whole documents, tokens re-joined by spaces): its first
-    documents ("prefix"), or documents spread evenly over it ("spread", see GOLDEN)."""
+    documents ("prefix"), or documents spread evenly over it ("spread", see GOLDEN). `documents`: the corpus
+    already read (sims.data.reader.iter_documents of `files`), so that several fractions read it once."""
     from sims.data.reader import iter_documents
 
     if order not in SIZE_ORDERS:
         raise InputError(f"size order must be one of {SIZE_ORDERS}, got {order!r}")
-    documents = list(iter_documents(files))
+    documents = list(iter_documents(files)) if documents is None else documents
     total = sum(len(d) for d in documents)
     taken, lines = 0, []
     if order == "prefix":
@@ -824,8 +843,17 @@ def _size_sweep(source: Source, sizes, vocab: int, dim: int, window: int, models
     """
     from sims.corpus import cache_path, load_cached
 
+    from sims.data.reader import iter_documents
+
     sweep = []
     rows = [m for m in models if m in COUNT_MODELS or m == "word2vec"]
+    corpus: list = []  # the corpus's documents, read at the first prefix that must be written
+
+    def documents() -> list:
+        if not corpus:
+            corpus.extend(iter_documents(source.files))
+        return corpus
+
     with tempfile.TemporaryDirectory(prefix="w2v-prefix-") as folder:
         for fraction in sizes:
             if fraction >= 1.0:
@@ -838,7 +866,7 @@ def _size_sweep(source: Source, sizes, vocab: int, dim: int, window: int, models
 
             def text(path=path, fraction=fraction):
                 if not path.is_file():
-                    prefix_file(source.files, fraction, Path(folder), order)
+                    prefix_file(source.files, fraction, Path(folder), order, documents())
                 return path
 
             counted = None
@@ -862,7 +890,8 @@ def _size_sweep(source: Source, sizes, vocab: int, dim: int, window: int, models
                 if m == "word2vec":
                     embeddings[m] = word2vec_stage(text, counted, dim, window, seed, quick, key, cache)[0]
                 else:
-                    embeddings[m] = pca_embeddings(spectrum_stage(stats, MATRICES[m], dim + 1, key, cache), dim)
+                    embeddings[m] = pca_embeddings(spectrum_stage(stats, MATRICES[m], dim + 1, key, cache,
+                                                                  SWEEP_PRECISION), dim)
             loaded = load_sets(counted.index)
             sweep.append({"fraction": fraction, "tokens": counted.tokens, "kept_tokens": counted.kept_tokens,
                           "scores": evaluate_rows(embeddings, loaded)})
@@ -894,7 +923,9 @@ def run_study(corpus: str | Path | None = None, *, vocab: int | None = DEFAULT_V
     sizes = parse_sizes(sizes)
     if size_order not in SIZE_ORDERS:
         raise InputError(f"size order must be one of {SIZE_ORDERS}, got {size_order!r}")
-    method = default_trainer(device) if trainer == "auto" else trainer
+    # "auto" resolves the device (importing torch) only when a row is trained.
+    training = any(m in models for m in TRAINED_MODELS)
+    method = default_trainer(device) if trainer == "auto" and training else ("gd" if trainer == "auto" else trainer)
     source = resolve_source(corpus, counts)
     stages = StageCache(None if cache_folder is None else Path(cache_folder) / "realtext", enabled=cache)
     out_dir = Path(out_dir)
@@ -914,13 +945,15 @@ def run_study(corpus: str | Path | None = None, *, vocab: int | None = DEFAULT_V
     embeddings: dict[str, np.ndarray | None] = {}
     spectra = {}
     needed = set(models) | {"pca_mstar"}  # M*'s spectrum: the reference directions and the trainers' theory
+    target = target_matrix(stats)
     for m in COUNT_MODELS:
         if m in needed:
             with _Stage(f"spectrum_{MATRICES[m]}_s", timings, progress, stages):
-                spectra[m] = spectrum_stage(stats, MATRICES[m], max(dim + 1, 10), key, stages)
+                spectra[m] = spectrum_stage(stats, MATRICES[m], max(dim + 1, 10), key, stages, PRECISION[MATRICES[m]],
+                                            matrix=target if m == "pca_mstar" else None)
             if m in models:
                 embeddings[m] = pca_embeddings(spectra[m], dim)
-    prediction = closed_form_from(stats, spectra["pca_mstar"], dim)
+    prediction = closed_form_from(stats, spectra["pca_mstar"], dim, target)
 
     with _Stage("load_sets_s", timings, progress, stages):
         loaded = load_sets(counted.index)
