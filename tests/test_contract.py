@@ -443,3 +443,23 @@ def test_each_command_is_its_own_module_and_loads_alone():
             "print(sorted(m for m in ('scipy.stats', 'sympy', 'torch') if m in sys.modules))"
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True)
     assert loaded.stdout.strip() == "[]", loaded.stdout
+
+
+def test_cooccurrence_never_writes_into_the_callers_counts():
+    """theory.target.cooccurrence divides in place only into its own float copy of integer counts."""
+    from theory.target import cooccurrence
+
+    counts = np.array([[4.0, 2.0, 1.0], [2.0, 6.0, 3.0], [1.0, 3.0, 8.0]])
+    before = counts.copy()
+    floats = cooccurrence(counts)
+    integers = cooccurrence(counts.astype(np.int64))
+    assert np.array_equal(counts, before)
+    assert np.array_equal(floats.joint, integers.joint) and np.isclose(floats.joint.sum(), 1.0)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="mallopt is glibc's")
+def test_the_cli_keeps_freed_memory_on_glibc():
+    """sims.memory asks glibc to keep large freed arrays (the CLI calls it first); glibc accepts both thresholds."""
+    from sims.memory import keep_freed_memory
+
+    assert keep_freed_memory()

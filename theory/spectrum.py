@@ -12,12 +12,12 @@ import scipy.linalg
 import scipy.sparse.linalg
 
 # Lanczos (eigsh) for the top k only pays when V is large and k a small fraction of it; otherwise LAPACK's
-# subset eigh (driver evr), which is also what the real-text study's k = d + 1 = 201 uses at V = 5,000 and
-# 10,000: neither theory.topk's iterative solvers (its "mixed" float32 LAPACK + float64 Chebyshev polish meets
-# the 1e-8 residual bound and ties with it), float32 LAPACK + a float64 Rayleigh-Ritz step (which misses that
-# bound), nor torch's CPU eigh beat it by a margin that survives a shared machine. The measurements behind
-# both choices: tests/benchmarks/test_bench_spectra.py (the study's four matrices, every candidate) and
-# tests/benchmarks/test_bench_counting.py (theory.topk's solvers).
+# subset eigh (driver evr), which is also what the real-text study's k = d + 1 = 201 uses for M* at V = 5,000
+# and 10,000: none of theory.topk's iterative solvers, nor torch's CPU eigh, beat it by a margin that survives a
+# shared machine. Where float32 accuracy is enough (the study's baselines and corpus-size subsets), theory.topk's
+# "float32" (float32 evr + one float64 Rayleigh-Ritz, its own residual bound) takes about half the time. The
+# measurements behind these choices: tests/benchmarks/test_bench_spectra.py (the study's four matrices, every
+# candidate) and tests/benchmarks/test_bench_counting.py (theory.topk's solvers).
 LANCZOS_MIN_SIZE = 4000
 LANCZOS_MAX_FRACTION = 0.01
 # One extreme eigenvalue (k = 1, loose tolerance) is cheap for Lanczos from a smaller size on.

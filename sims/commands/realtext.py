@@ -47,21 +47,23 @@ $W2V_THEORY_CACHE/realtext (default ~/.cache/w2v-theory), keyed by its inputs, v
 rerun with the same arguments reuses them (--no-cache recomputes). Progress: one line per stage on
 stderr (--no-progress: none).
 
-Time per stage, measured on this project's 2-core CPU machine shared with other jobs, on the
-2.58 M-token corpus of examples/assemble_corpus.py (d = 200, L = 16, fresh cache; a rerun with every
-stage cached takes seconds):
-  V = 5000:  counts 2.5-3 s; spectra (top 201) 6-11 s each on a quiet machine (9-23 s when shared), four
-             of them; evaluation 0.6-1 s; corpus-size sweep (3 subsets, count-based rows) 84-131 s; rank
-             sweep 2.4-5 s; figures 2-4 s: 124-184 s with --models count, 37 s adding --sizes none, 18-21 s
-             for a rerun. Training (full-batch GD): QWEM 164 s, SGNS 517 s, QWEM from word2vec's init
-             scale 144 s (the second dynamics figure), GloVe 192 s, word2vec 42 s (+ ~35 s per subset).
-  V = 10000: counts 4-8 s; spectra 49-93 s each (128-261 s beside a training run); evaluation 1.6-5.6 s;
-             rank sweep 9.5-24 s: 202 s for --models closed-form,ppmi,pmi --sizes none, 393 s for
-             --models count --sizes none on a slower day (peak RSS 6.8 GB).
+Spectra: M*'s in float64 (LAPACK evr); the baselines' and every corpus-size subset's in float32 refined by
+a float64 Rayleigh-Ritz step (theory.topk "float32", each residual checked against V eps_32 ||M||_2).
+
+Time per stage, measured on this project's 2-core CPU machine, on the 2.58 M-token corpus of
+examples/assemble_corpus.py (d = 200, L = 16, fresh cache; a rerun with every stage cached takes seconds):
+  V = 5000:  counts 2-5 s; spectra (top 201): M* 6.6-7.6 s, each baseline 3.9-5.8 s; evaluation 1-1.3 s;
+             corpus-size sweep (default 2 subsets, count-based rows) 40-42 s, ~20 s per subset; rank sweep
+             3.3-3.8 s; figures 2.7-3.6 s: 72-77 s with --models count (104 s with --sizes 1/8,1/4,1/2,1),
+             16 s for a rerun; peak RSS 2.0 GB. Training (full-batch GD): QWEM 164 s, SGNS 517 s, QWEM from
+             word2vec's init scale 144 s (the second dynamics figure), GloVe 192 s, word2vec 42 s (+ ~35 s per
+             subset).
+  V = 10000: counts 13 s; spectra M* 75 s, baselines 38-43 s each; evaluation 3.6 s; rank sweep 18 s:
+             238 s for --models count --sizes none (peak RSS 4.6 GB).
 Exit status: 0 done, 2 bad input (one line on stderr; nothing written).
 
 examples:
-  w2v-theory realtext corpus.txt --vocab 5000 --dim 200 --models count      # minutes, no training
+  w2v-theory realtext corpus.txt --vocab 5000 --dim 200 --models count      # ~75 s, no training
   w2v-theory realtext --counts counts.npz --dim 200 --models closed-form,ppmi,pmi,pmi-paper,qwem
   w2v-theory realtext corpus.txt --vocab 5000 --dim 200 --out study/        # every row (training: ~20 min here)
 """

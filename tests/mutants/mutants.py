@@ -105,4 +105,13 @@ MUTANTS = (
                     "imply (THEORY §7)",
         tests=("tests/claims/test_s5_glove.py",),
     ),
+    Mutant(
+        id="float32-top-off-by-one",
+        file="theory/topk.py",
+        old="subset_by_index=[size - k, size - 1], driver=\"evr\",\n                                 overwrite_a=True",
+        new="subset_by_index=[size - k - 1, size - 2], driver=\"evr\",\n                                 overwrite_a=True",
+        description="the float32 top-k solve (the real-text baselines' and subsets') takes eigenpairs 2..k+1, "
+                    "missing the largest",
+        tests=("tests/test_topk.py",),
+    ),
 )
