@@ -41,8 +41,8 @@ class Spectrum:
         return len(self.eigenvalues) == self.size
 
 
-# SciPy >= 1.17's ARPACK draws a fresh random vector when its Krylov space is exhausted, from `rng`; without
-# one it is unseeded, and the same call can give different vectors. Older SciPy has no `rng` (and is seeded).
+# Recent SciPy's ARPACK draws a fresh random vector when its Krylov space is exhausted, from `rng`; without
+# one it is unseeded, and the same call can give different vectors (RT-TOPK caught it). Older SciPy has no `rng`.
 _EIGSH_TAKES_RNG = "rng" in inspect.signature(scipy.sparse.linalg.eigsh).parameters
 
 

@@ -123,7 +123,8 @@ def validate(args) -> dict:
     check_sets()
     return dict(vocab=vocab, dim=args.dim, window=window, seed=args.seed, device=args.device, quick=args.quick,
                 progress=not args.no_progress, trainer=args.trainer, counts=args.counts, models=models,
-                sizes=sizes, cache=not args.no_cache, workers=args.workers or default_workers(), size_order=args.size_order)
+                sizes=sizes, cache=not args.no_cache, workers=args.workers or default_workers(),
+                size_order=args.size_order)
 
 
 def run_command(corpus, options: dict, out, staging: Path) -> dict:

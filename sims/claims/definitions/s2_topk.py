@@ -65,8 +65,9 @@ def _ritz_measurements(case: TopKCase, result, values: np.ndarray, vectors: np.n
     residual and delta_j the distance from its Ritz value to the rest of the spectrum (Davis-Kahan sin theta)."""
     k = case.k
     residual_norm = float(np.sqrt(np.sum(result.residuals ** 2)))
-    out = [Measurement(float(np.max(np.abs(result.eigenvalues - values[:k]))) / max(residual_norm, np.finfo(float).tiny),
-                       residual_norm, result.eigenvalues - values[:k], tolerance="ritz_bound",
+    value_error = float(np.max(np.abs(result.eigenvalues - values[:k])))
+    out = [Measurement(value_error / max(residual_norm, np.finfo(float).tiny), residual_norm,
+                       result.eigenvalues - values[:k], tolerance="ritz_bound",
                        what="max_j |theta_j - dense lambda_j| / ||R||_F (<= 1: Kahan-Parlett-Jiang)")]
     if case.unique_vectors:
         overlap = np.abs(np.sum(result.eigenvectors * vectors[:, :k], axis=0))
