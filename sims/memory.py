@@ -5,7 +5,8 @@ it to the kernel when freed; a V x V float64 temporary (0.2 GB at V = 5,000, 0.8
 faulted in afresh, page by page, each time one is made. On a virtual machine that hands freed pages back to
 its host, a fresh page costs a trip to the host, and a pipeline that makes dozens of such temporaries (the
 real-text study) spends much of its time there. Raising the mmap and trim thresholds keeps freed blocks for
-reuse; the peak footprint is unchanged, only not given back before exit. A no-op where the C library has no mallopt (macOS, musl).
+reuse; the peak footprint is unchanged, only not given back before exit. A no-op where the C library has no
+mallopt (macOS, musl).
 """
 
 from __future__ import annotations

@@ -53,7 +53,8 @@ def seeded_eigsh(matrix, seed: int = 0, **options):
     return scipy.sparse.linalg.eigsh(matrix, **options)
 
 
-def _fix_signs(vectors: np.ndarray) -> np.ndarray:
+def fix_signs(vectors: np.ndarray) -> np.ndarray:
+    """Each column's largest-magnitude entry positive."""
     # Eigenvectors are defined up to sign; make the largest-magnitude entry positive so that
     # the same matrix always gives the same vectors whichever solver ran.
     idx = np.argmax(np.abs(vectors), axis=0)
@@ -83,7 +84,7 @@ def dense_top(matrix: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
 
 def _descending(values: np.ndarray, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     order = np.argsort(values)[::-1]
-    return values[order], _fix_signs(vectors[:, order])
+    return values[order], fix_signs(vectors[:, order])
 
 
 def _solve(matrix: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -124,5 +125,4 @@ def smallest_eigenvalue(matrix: np.ndarray) -> float:
     if size < SMALLEST_LANCZOS_MIN_SIZE:
         return float(scipy.linalg.eigh(matrix, eigvals_only=True, subset_by_index=[0, 0])[0])
     start = np.ones(size) / np.sqrt(size)
-    return float(seeded_eigsh(matrix, k=1, which="SA", v0=start, tol=1e-6,
-                                           return_eigenvectors=False)[0])
+    return float(seeded_eigsh(matrix, k=1, which="SA", v0=start, tol=1e-6, return_eigenvectors=False)[0])

@@ -29,7 +29,7 @@ def cooccurrence(counts, unigram=None, name: str = "co-occurrence matrix") -> Co
     `unigram` defaults to the row sums of P (its marginals); if given it is normalised to sum to 1.
     """
     c = check_symmetric(as_real_matrix(counts, name), name)
-    owned = not np.shares_memory(c, counts) if isinstance(counts, np.ndarray) else True
+    owned = not (isinstance(counts, np.ndarray) and np.may_share_memory(c, counts))
     if np.min(c) < 0:
         raise InputError(f"{name} has {int(np.count_nonzero(c < 0))} negative entries; counts must be >= 0")
     rows = c.sum(axis=1)

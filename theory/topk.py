@@ -2,18 +2,18 @@
 
 Solvers (`method`): "lapack" (LAPACK's subset eigh, driver evr: reduction to tridiagonal form, then only
 the wanted pairs), "float32" (the same in float32, then one float64 Rayleigh-Ritz on its vectors: about half
-the time, to float32's accuracy), "mixed" (LAPACK's evr in float32 for k + k/4 pairs, then float64 Chebyshev-filtered
-subspace iterations, each followed by Rayleigh-Ritz, until the float64 residuals meet the bound),
-"chebyshev" (the same filtered iteration from a random start, entirely in float64), "eigsh" (ARPACK's
+the time, to float32's accuracy), "mixed" (LAPACK's evr in float32 for k + k/4 pairs, then float64
+Chebyshev-filtered subspace iterations, each followed by Rayleigh-Ritz, until the float64 residuals meet the
+bound), "chebyshev" (the same filtered iteration from a random start, entirely in float64), "eigsh" (ARPACK's
 Lanczos), "lobpcg" (SciPy's LOBPCG) and "torch" (torch.linalg.eigh, meant for device="cuda").
 The Chebyshev filters damp [lambda_min, cut] and amplify the top; the few eigenvalues far below the rest
 (real M* has one near -2 V x the fraction of unseen pairs, from its -2 entries) are deflated first, found by
 Lanczos, so that the damped interval, and with it the number of filter steps, shrinks.
 Every result is checked: residual_j = ||M v_j - lambda_j v_j||_2 <= tol * ||M||_2
 (||M||_2 = max |lambda|, estimated by Lanczos), else RuntimeError; tol is DEFAULT_TOL, or for "float32"
-`float32_tol(V)`. Eigenvalues come out descending,
-eigenvectors with theory.spectrum's sign convention (largest-|entry| positive). Start vectors come from
-a fixed seed, so results are deterministic. `benchmarks/test_bench_counting.py` records the candidates.
+`float32_tol(V)`. Eigenvalues come out descending, eigenvectors with theory.spectrum's sign convention
+(largest-|entry| positive). Start vectors come from a fixed seed, so results are deterministic.
+`benchmarks/test_bench_counting.py` records the candidates.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse.linalg
 
-from theory.spectrum import seeded_eigsh
+from theory.spectrum import fix_signs, seeded_eigsh
 
 DEFAULT_TOL = 1e-8
 METHODS = ("lapack", "float32", "mixed", "chebyshev", "eigsh", "lobpcg", "torch")
@@ -65,14 +65,6 @@ class TopEigenpairs:
     norm: float               # the ||M||_2 estimate used in the bound
     method: str
     seconds: float
-
-
-def fix_signs(vectors: np.ndarray) -> np.ndarray:
-    """Each column's largest-magnitude entry positive (theory.spectrum's convention)."""
-    idx = np.argmax(np.abs(vectors), axis=0)
-    signs = np.sign(vectors[idx, np.arange(vectors.shape[1])])
-    signs[signs == 0] = 1.0
-    return vectors * signs
 
 
 def spectral_bounds(matrix: np.ndarray, seed: int = 0) -> tuple[float, float]:

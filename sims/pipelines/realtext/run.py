@@ -925,7 +925,7 @@ def run_study(corpus: str | Path | None = None, *, vocab: int | None = DEFAULT_V
         raise InputError(f"size order must be one of {SIZE_ORDERS}, got {size_order!r}")
     # "auto" resolves the device (importing torch) only when a row is trained.
     training = any(m in models for m in TRAINED_MODELS)
-    method = default_trainer(device) if trainer == "auto" and training else ("gd" if trainer == "auto" else trainer)
+    method = trainer if trainer != "auto" else (default_trainer(device) if training else "gd")
     source = resolve_source(corpus, counts)
     stages = StageCache(None if cache_folder is None else Path(cache_folder) / "realtext", enabled=cache)
     out_dir = Path(out_dir)
