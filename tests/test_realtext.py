@@ -123,3 +123,21 @@ def test_sgns_flow_gradient_is_the_expected_sgns_gradient(rng):
         assert_within(abs(numeric - np.vdot(gradient, direction)), "finite_difference",
                       scale=np.linalg.norm(gradient) * np.linalg.norm(direction),
                       predicted=numeric, measured=np.vdot(gradient, direction), what="<grad L_sgns, D>")
+
+
+def test_spectrum_stage_is_float64_from_its_size_on(tmp_path, monkeypatch):
+    """Below FLOAT64_FROM_SIZE a float32 stage is the float32 solve (keyed as such); from it on, the float64 one."""
+    from sims.pipelines.realtext import run
+    from sims.pipelines.realtext.stages import StageCache
+    from theory import topk
+    from theory.spectrum import top_eigenpairs
+
+    stats = lee(120).cooccurrence()
+    float64 = top_eigenpairs(target_matrix(stats), 9)
+    float32 = topk.top_eigenpairs(target_matrix(stats), 9, method="float32")
+    below = run.spectrum_stage(stats, "mstar", 9, "k", StageCache(tmp_path / "below"), "float32")
+    monkeypatch.setattr(run, "FLOAT64_FROM_SIZE", 120)
+    above = run.spectrum_stage(stats, "mstar", 9, "k", StageCache(tmp_path / "from"), "float32")
+    assert not np.array_equal(float32.eigenvectors, float64.eigenvectors), "the two solves are told apart"
+    assert np.array_equal(below.eigenvectors, float32.eigenvectors)
+    assert np.array_equal(above.eigenvectors, float64.eigenvectors)

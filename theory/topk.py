@@ -1,19 +1,22 @@
 """The k largest eigenpairs BY VALUE of a large dense symmetric matrix, each with its residual and a bound.
 
-Solvers (`method`): "lapack" (LAPACK's subset eigh, driver evr: reduction to tridiagonal form, then only
-the wanted pairs), "float32" (the same in float32, then one float64 Rayleigh-Ritz on its vectors: about half
-the time, to float32's accuracy), "mixed" (LAPACK's evr in float32 for k + k/4 pairs, then float64
-Chebyshev-filtered subspace iterations, each followed by Rayleigh-Ritz, until the float64 residuals meet the
-bound), "chebyshev" (the same filtered iteration from a random start, entirely in float64), "eigsh" (ARPACK's
-Lanczos), "lobpcg" (SciPy's LOBPCG) and "torch" (torch.linalg.eigh, meant for device="cuda").
+Solvers (`method`): "band" (two stages: theory.band's blocked Householder reduction to a band of half-width
+BANDWIDTH, all BLAS-3, then ARPACK's Lanczos on the band, whose products cost O(V x width), and the vectors
+transformed back), "lapack" (LAPACK's subset eigh, driver evr: reduction to tridiagonal form, then only the
+wanted pairs), "float32" (LAPACK's evr in float32, then one float64 Rayleigh-Ritz on its vectors: to float32's
+accuracy), "mixed" (LAPACK's evr in float32 for
+k + k/4 pairs, then float64 Chebyshev-filtered subspace iterations, each followed by Rayleigh-Ritz, until the
+float64 residuals meet the bound), "chebyshev" (the same filtered iteration from a random start, entirely in
+float64), "eigsh" (ARPACK's Lanczos on the dense matrix), "lobpcg" (SciPy's LOBPCG) and "torch"
+(torch.linalg.eigh, meant for device="cuda").
 The Chebyshev filters damp [lambda_min, cut] and amplify the top; the few eigenvalues far below the rest
 (real M* has one near -2 V x the fraction of unseen pairs, from its -2 entries) are deflated first, found by
 Lanczos, so that the damped interval, and with it the number of filter steps, shrinks.
-Every result is checked: residual_j = ||M v_j - lambda_j v_j||_2 <= tol * ||M||_2
-(||M||_2 = max |lambda|, estimated by Lanczos), else RuntimeError; tol is DEFAULT_TOL, or for "float32"
+Every result is checked: residual_j = ||M v_j - lambda_j v_j||_2 <= tol * ||M||_2 (||M||_2 = max |lambda|,
+estimated by Lanczos, on the band for "band"), else RuntimeError; tol is DEFAULT_TOL, or for "float32"
 `float32_tol(V)`. Eigenvalues come out descending, eigenvectors with theory.spectrum's sign convention
 (largest-|entry| positive). Start vectors come from a fixed seed, so results are deterministic.
-`benchmarks/test_bench_counting.py` records the candidates.
+tests/benchmarks/test_bench_spectra.py records the candidates.
 """
 
 from __future__ import annotations
@@ -28,7 +31,8 @@ import scipy.sparse.linalg
 from theory.spectrum import fix_signs, seeded_eigsh
 
 DEFAULT_TOL = 1e-8
-METHODS = ("lapack", "float32", "mixed", "chebyshev", "eigsh", "lobpcg", "torch")
+FLOAT32_MIN_UNITS = 16
+METHODS = ("band", "lapack", "float32", "mixed", "chebyshev", "eigsh", "lobpcg", "torch")
 CHEBYSHEV_DEGREE = 12
 MAX_ITERATIONS = 200
 # Float64 polish of the float32 solution: a filter of this degree per pass (float32's residual floor,
@@ -40,6 +44,11 @@ MIXED_PASSES = 12
 # with its gap to the block's bottom (the cut), so a wider block converges in fewer passes.
 BLOCK_EXTRA_FRACTION = 0.25
 BLOCK_EXTRA_MIN = 10
+# Half-bandwidth of the "band" solver's first stage: wider panels make its BLAS-3 calls faster and each product
+# with the band dearer (tests/benchmarks/test_bench_spectra.py measures both); small matrices get at least
+# BAND_MIN_PANELS panels.
+BANDWIDTH = 256
+BAND_MIN_PANELS = 8
 # Eigenvalues below OUTLIER_FACTOR x the next one (in magnitude, negative side) are deflated before filtering,
 # at most MAX_DEFLATED of them.
 OUTLIER_FACTOR = 4.0
@@ -47,11 +56,13 @@ MAX_DEFLATED = 3
 
 
 def float32_tol(size: int) -> float:
-    """The residual bound, relative to ||M||_2, of float32 LAPACK followed by a float64 Rayleigh-Ritz step: V eps_32,
-    Wilkinson's O(V u) bound on the backward error of Householder tridiagonalisation at unit roundoff u = eps_32
-    (Higham, Accuracy and Stability of Numerical Algorithms, 2nd ed., section 19.3); the float64 projection then
-    minimises the block's residual over the span of those vectors."""
-    return size * float(np.finfo(np.float32).eps)
+    """The residual bound, relative to ||M||_2, of a float32 solve followed by a float64 Rayleigh-Ritz step:
+    max(V, FLOAT32_MIN_UNITS) eps_32. Wilkinson's bound on the backward error of a sequence of Householder
+    reflections (reduction to tridiagonal or band form) is gamma_cV = O(c V u) at unit roundoff u = eps_32 with a
+    small constant c (Higham, Accuracy and Stability of Numerical Algorithms, 2nd ed., section 19.3): c = 1 here,
+    with a floor for the few u every entry carries whatever V (its rounding to float32, each reflector's own).
+    The float64 projection then minimises the block's residual over the span of those vectors."""
+    return max(size, FLOAT32_MIN_UNITS) * float(np.finfo(np.float32).eps)
 
 
 @dataclass(frozen=True)
@@ -67,13 +78,36 @@ class TopEigenpairs:
     seconds: float
 
 
-def spectral_bounds(matrix: np.ndarray, seed: int = 0) -> tuple[float, float]:
-    """(lambda_min, lambda_max), both from one short Lanczos run (both ends), each widened by its error bound."""
+def spectral_bounds(matrix, seed: int = 0) -> tuple[float, float]:
+    """(lambda_min, lambda_max), both from one short Lanczos run (both ends), each widened by its error bound;
+    `matrix` an array or a scipy LinearOperator."""
     start = np.random.default_rng(seed).standard_normal(matrix.shape[0])
     values, vectors = seeded_eigsh(matrix, seed, k=2, which="BE", v0=start, tol=1e-6, maxiter=3000)
     # ||M v - theta v|| bounds the distance from theta to the spectrum.
     slack = np.linalg.norm(matrix @ vectors - vectors * values, axis=0)
     return float(values[0] - slack[0]), float(values[1] + slack[1])
+
+
+def bandwidth(size: int) -> int:
+    """The "band" solver's half-bandwidth at V = size: BANDWIDTH, or less so that there are BAND_MIN_PANELS panels."""
+    return max(1, min(BANDWIDTH, size // BAND_MIN_PANELS))
+
+
+def band_eigenpairs(matrix: np.ndarray, k: int, tol: float = DEFAULT_TOL, seed: int = 0):
+    """(values ascending, vectors, (lambda_min, lambda_max)) of the top k by value: M reduced to a band
+    (theory.band), ARPACK's Lanczos on the band to a tenth of tol (its Ritz residuals are <= that times
+    |theta| <= ||M||_2), the vectors transformed back; the spectral bounds from the band (the same spectrum as M to
+    the reduction's rounding)."""
+    from theory.band import band_matvec, band_reduce
+
+    size = matrix.shape[0]
+    reduction = band_reduce(matrix, bandwidth(size))
+    operator = scipy.sparse.linalg.LinearOperator((size, size), matvec=band_matvec(reduction.band),
+                                                  dtype=np.float64)
+    bounds = spectral_bounds(operator, seed)
+    start = np.random.default_rng(seed).standard_normal(size)
+    values, vectors = seeded_eigsh(operator, seed, k=k, which="LA", v0=start, tol=0.1 * tol)
+    return values, reduction.back_transform(vectors), bounds
 
 
 def top_eigenpairs(matrix, k: int, *, method: str = "lapack", device: str = "cpu", tol: float | None = None,
@@ -90,12 +124,16 @@ def top_eigenpairs(matrix, k: int, *, method: str = "lapack", device: str = "cpu
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     tol = method_tol(method, size) if tol is None else tol
     start = time.perf_counter()
-    lower, upper = spectral_bounds(matrix, seed)
-    norm = max(abs(lower), abs(upper))
-    solve = {"lapack": _lapack, "float32": _float32, "mixed": _mixed, "chebyshev": _chebyshev, "eigsh": _eigsh,
-             "lobpcg": _lobpcg, "torch": _torch}
-    values, vectors = solve[method](matrix, k, tol=tol, norm=norm, bounds=(lower, upper), seed=seed,
-                                    device=device)
+    if method == "band":
+        values, vectors, (lower, upper) = band_eigenpairs(matrix, k, tol=tol, seed=seed)
+        norm = max(abs(lower), abs(upper))
+    else:
+        lower, upper = spectral_bounds(matrix, seed)
+        norm = max(abs(lower), abs(upper))
+        solve = {"lapack": _lapack, "float32": _float32, "mixed": _mixed, "chebyshev": _chebyshev,
+                 "eigsh": _eigsh, "lobpcg": _lobpcg, "torch": _torch}
+        values, vectors = solve[method](matrix, k, tol=tol, norm=norm, bounds=(lower, upper), seed=seed,
+                                        device=device)
     order = np.argsort(values)[::-1]
     values, vectors = values[order], fix_signs(vectors[:, order])
     residuals = _residuals(matrix, values, vectors)

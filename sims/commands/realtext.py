@@ -47,23 +47,25 @@ $W2V_THEORY_CACHE/realtext (default ~/.cache/w2v-theory), keyed by its inputs, v
 rerun with the same arguments reuses them (--no-cache recomputes). Progress: one line per stage on
 stderr (--no-progress: none).
 
-Spectra: M*'s in float64 (LAPACK evr); the baselines' and every corpus-size subset's in float32 refined by
-a float64 Rayleigh-Ritz step (theory.topk "float32", each residual checked against V eps_32 ||M||_2).
+Spectra: M*'s in float64 (LAPACK evr; from V = 4000 the two-stage solver, theory.topk "band": BLAS-3
+reduction to a band, Lanczos on the band, each residual checked against 1e-8 ||M||_2); the baselines' and
+every corpus-size subset's in float32 refined by a float64 Rayleigh-Ritz step (theory.topk "float32", each
+residual checked against V eps_32 ||M||_2), and in float64 from V = 7000, where that is as fast.
 
 Time per stage, measured on this project's 2-core CPU machine, on the 2.58 M-token corpus of
 examples/assemble_corpus.py (d = 200, L = 16, fresh cache; a rerun with every stage cached takes seconds):
-  V = 5000:  counts 2-5 s; spectra (top 201): M* 6.6-7.6 s, each baseline 3.9-5.8 s; evaluation 1-1.3 s;
-             corpus-size sweep (default 2 subsets, count-based rows) 40-42 s, ~20 s per subset; rank sweep
-             3.3-3.8 s; figures 2.7-3.6 s: 72-77 s with --models count (104 s with --sizes 1/8,1/4,1/2,1),
+  V = 5000:  counts 2-5 s; spectra (top 201): M* 6.4-8.7 s, each baseline 3.9-5.8 s; evaluation 1-1.3 s;
+             corpus-size sweep (default 2 subsets, count-based rows) 40-47 s, ~20-24 s per subset; rank sweep
+             3.3-3.8 s; figures 2.7-3.6 s: 72-86 s with --models count (104 s with --sizes 1/8,1/4,1/2,1),
              16 s for a rerun; peak RSS 2.0 GB. Training (full-batch GD): QWEM 164 s, SGNS 517 s, QWEM from
              word2vec's init scale 144 s (the second dynamics figure), GloVe 192 s, word2vec 42 s (+ ~35 s per
              subset).
-  V = 10000: counts 13 s; spectra M* 75 s, baselines 38-43 s each; evaluation 3.6 s; rank sweep 18 s:
-             238 s for --models count --sizes none (peak RSS 4.6 GB).
+  V = 10000: counts 10-15 s; spectra (float64) M* 18-28 s, baselines 17-19 s each; evaluation 2-4 s; rank
+             sweep 9-17 s: 98 s for --models count --sizes none (peak RSS 4.6 GB).
 Exit status: 0 done, 2 bad input (one line on stderr; nothing written).
 
 examples:
-  w2v-theory realtext corpus.txt --vocab 5000 --dim 200 --models count      # ~75 s, no training
+  w2v-theory realtext corpus.txt --vocab 5000 --dim 200 --models count      # ~75-85 s, no training
   w2v-theory realtext --counts counts.npz --dim 200 --models closed-form,ppmi,pmi,pmi-paper,qwem
   w2v-theory realtext corpus.txt --vocab 5000 --dim 200 --out study/        # every row (training: ~20 min here)
 """

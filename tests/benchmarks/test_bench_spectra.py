@@ -1,6 +1,7 @@
 """The real-text study's spectra: the top k = d + 1 = 201 eigenpairs of each matrix it decomposes (M*, PPMI, the
 zero-filled PMI, the paper's PMI) at V = 5,000 and 10,000, by the one entry point the study uses
-(theory.spectrum.top_eigenpairs) and by the candidates it could route to. Each run records its time and its
+(theory.spectrum.top_eigenpairs) and by the candidates it could route to, the two-stage "band" solver at several
+half-bandwidths (theory.topk.BANDWIDTH is the measured best). Each run records its time and its
 worst residual ||M v - lambda v|| / ||M||_2, so the choice in theory/spectrum.py can be re-made from data:
 each candidate is eligible where it meets theory.topk's bound for its precision (DEFAULT_TOL = 1e-8 relative in
 float64, float32_tol(V) = V eps_32 for a float32 solve refined in float64).
@@ -90,7 +91,24 @@ def _topk(method):
     return solve
 
 
+def _band(width):
+    def solve(matrix, k):
+        from theory import topk
+
+        chosen = topk.BANDWIDTH
+        topk.BANDWIDTH = width
+        try:
+            result = topk.top_eigenpairs(matrix, k, method="band")
+        finally:
+            topk.BANDWIDTH = chosen
+        return result.eigenvalues, result.eigenvectors
+
+    return solve
+
+
 SOLVERS = {"theory.spectrum (entry point)": _entry_point, "LAPACK evx, float64": _evx64,
+           **{f"theory.topk band, half-bandwidth {width} (two-stage, float64)": _band(width)
+              for width in (128, 192, 256, 384)},
            "theory.topk mixed (float32 evr + deflated float64 Chebyshev polish)": _topk("mixed"),
            "theory.topk lapack (evr, float64)": _topk("lapack"),
            "theory.topk float32 (evr float32 + float64 Rayleigh-Ritz: the study's baselines and subsets)":

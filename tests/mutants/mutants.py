@@ -114,4 +114,13 @@ MUTANTS = (
                     "missing the largest",
         tests=("tests/test_topk.py",),
     ),
+    Mutant(
+        id="band-short-last-panel",
+        file="theory/band.py",
+        old="\"dgeqrt\", rows, width, count,",
+        new="\"dgeqrt\", rows, count, count,",
+        description="the band reduction factorises only the first `rows` columns of a last panel shorter than it "
+                    "is wide, leaving the rest of the panel untransformed (a bug this suite's first draft had)",
+        tests=("tests/test_topk.py",),
+    ),
 )

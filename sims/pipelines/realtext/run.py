@@ -77,13 +77,17 @@ MODEL_NAMES = {"closed-form": "pca_mstar", "ppmi": "pca_ppmi", "pmi": "pca_pmi",
                "glove": "glove", "glove-closed-form": "glove_closed_form",
                **{m: m for m in MODELS}}
 MODEL_GROUPS = {"all": MODELS, "count": COUNT_MODELS, "no-training": COUNT_MODELS}
-# Each matrix's spectrum is float64 LAPACK, or float32 LAPACK refined by a float64 Rayleigh-Ritz (theory.topk
-# "float32": half the cost, each residual within V eps_32 ||M||_2, RT-TOPK). M*'s is float64 on the whole corpus:
+# Each matrix's spectrum is float64 (theory.spectrum: LAPACK evr, or from V = 4,000 the two-stage band solver), or
+# a float32 solve refined by a float64 Rayleigh-Ritz (theory.topk "float32": cheaper, each residual within
+# V eps_32 ||M||_2, RT-TOPK). M*'s is float64 on the whole corpus:
 # the closed form is the theory's own prediction, and the trained rows and their step times are compared with it.
 # The baselines, and every matrix of the corpus-size sweep's subsets, need no more than float32's 1e-7 relative
 # error: it is far below the sampling error of counts, and they are only scored.
 PRECISION = {"mstar": "float64", "ppmi": "float32", "pmi_zero": "float32", "pmi_paper": "float32"}
 SWEEP_PRECISION = "float32"
+# From this V on every spectrum is float64: theory.spectrum's two-stage float64 solve is then as fast as float32
+# evr (k = 201: 10-10.8 s vs 9.3-11.3 s at V = 7,000; 18-28 s vs 35-43 s at 10,000).
+FLOAT64_FROM_SIZE = 7000
 # Rank sweep: similarity sets scored at every rank (the analogies per family too).
 RANK_SETS = ("google", "ws353", "simlex", "men")
 # Ranks at which the truncated closed form is scored: every k up to RANK_DENSE, then RANK_SPARSE more, spaced
@@ -498,12 +502,14 @@ def counts_key(source: Source, counted: CorpusStatistics, fraction: float = 1.0)
 def spectrum_stage(stats: Cooccurrence, kind: str, k: int, key: str, cache: StageCache, precision: str = "float64",
                    matrix: np.ndarray | None = None) -> Spectrum:
     """Top-k eigenpairs by value of one matrix (`matrix` when already built), cached: float64 by
-    theory.spectrum.top_eigenpairs, or float32 LAPACK + float64 Rayleigh-Ritz by theory.topk (method "float32",
-    every residual checked against its stated bound, RT-TOPK)."""
+    theory.spectrum.top_eigenpairs, or a float32 solve + float64 Rayleigh-Ritz by theory.topk (method "float32",
+    every residual checked against its stated bound, RT-TOPK) below V = FLOAT64_FROM_SIZE."""
     from theory.spectrum import top_eigenpairs
 
     size = stats.joint.shape[0]
     k = min(k, size)
+    if k >= size or size >= FLOAT64_FROM_SIZE:
+        precision = "float64"
     stage = stage_key("spectrum", counts=key, matrix=kind, k=k, **({} if precision == "float64"
                                                                     else {"precision": precision}))
     hit = cache.load("spectrum", stage, {"eigenvalues": ("f", (k,)), "eigenvectors": ("f", (size, k)),
@@ -511,7 +517,7 @@ def spectrum_stage(stats: Cooccurrence, kind: str, k: int, key: str, cache: Stag
     if hit is not None:
         return Spectrum(hit["eigenvalues"], hit["eigenvectors"], float(hit["frobenius_sq"]), size)
     matrix = BUILDERS[kind](stats) if matrix is None else matrix
-    if precision == "float64" or k >= size:
+    if precision == "float64":
         spectrum = top_eigenpairs(matrix, k)
     else:
         from theory.topk import top_eigenpairs as top_k
