@@ -81,4 +81,3 @@ def test_spectrum_routes_to_band_and_matches_dense(monkeypatch):
                                atol=tolerance("eigen_truncation").value * 60.0)
     overlap = np.abs(np.sum(top.eigenvectors * dense_vectors[:, ::-1][:, :6], axis=0))
     assert np.all(1.0 - overlap <= tolerance("eigen_truncation").value), overlap
-

@@ -4,11 +4,10 @@ Solvers (`method`): "band" (two stages: theory.band's blocked Householder reduct
 BANDWIDTH, all BLAS-3, then ARPACK's Lanczos on the band, whose products cost O(V x width), and the vectors
 transformed back), "lapack" (LAPACK's subset eigh, driver evr: reduction to tridiagonal form, then only the
 wanted pairs), "float32" (LAPACK's evr in float32, then one float64 Rayleigh-Ritz on its vectors: to float32's
-accuracy), "mixed" (LAPACK's evr in float32 for
-k + k/4 pairs, then float64 Chebyshev-filtered subspace iterations, each followed by Rayleigh-Ritz, until the
-float64 residuals meet the bound), "chebyshev" (the same filtered iteration from a random start, entirely in
-float64), "eigsh" (ARPACK's Lanczos on the dense matrix), "lobpcg" (SciPy's LOBPCG) and "torch"
-(torch.linalg.eigh, meant for device="cuda").
+accuracy), "mixed" (LAPACK's evr in float32 for k + k/4 pairs, then float64 Chebyshev-filtered subspace
+iterations, each followed by Rayleigh-Ritz, until the float64 residuals meet the bound), "chebyshev" (the same
+filtered iteration from a random start, entirely in float64), "eigsh" (ARPACK's Lanczos on the dense matrix),
+"lobpcg" (SciPy's LOBPCG) and "torch" (torch.linalg.eigh, meant for device="cuda").
 The Chebyshev filters damp [lambda_min, cut] and amplify the top; the few eigenvalues far below the rest
 (real M* has one near -2 V x the fraction of unseen pairs, from its -2 entries) are deflated first, found by
 Lanczos, so that the damped interval, and with it the number of filter steps, shrinks.
@@ -126,17 +125,16 @@ def top_eigenpairs(matrix, k: int, *, method: str = "lapack", device: str = "cpu
     start = time.perf_counter()
     if method == "band":
         values, vectors, (lower, upper) = band_eigenpairs(matrix, k, tol=tol, seed=seed)
-        norm = max(abs(lower), abs(upper))
     else:
         lower, upper = spectral_bounds(matrix, seed)
-        norm = max(abs(lower), abs(upper))
         solve = {"lapack": _lapack, "float32": _float32, "mixed": _mixed, "chebyshev": _chebyshev,
                  "eigsh": _eigsh, "lobpcg": _lobpcg, "torch": _torch}
-        values, vectors = solve[method](matrix, k, tol=tol, norm=norm, bounds=(lower, upper), seed=seed,
-                                        device=device)
+        values, vectors = solve[method](matrix, k, tol=tol, norm=max(abs(lower), abs(upper)),
+                                        bounds=(lower, upper), seed=seed, device=device)
     order = np.argsort(values)[::-1]
     values, vectors = values[order], fix_signs(vectors[:, order])
     residuals = _residuals(matrix, values, vectors)
+    norm = max(abs(lower), abs(upper))
     bound = tol * norm
     if not np.all(residuals <= bound):
         raise RuntimeError(f"{method}: residual {residuals.max():.3g} exceeds the bound {bound:.3g}")
