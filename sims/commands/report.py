@@ -35,7 +35,7 @@ Exit status: 0 every claim held (or was not applicable), 1 a claim failed, 2 bad
 
 examples:
   w2v-theory report                                  # built-in problem, ./w2v-report/
-  w2v-theory report --quick --out /tmp/r             # a ~20 s smoke run (V = 60, d = 4)
+  w2v-theory report --quick --out /tmp/r             # an ~8 s smoke run (V = 60, d = 4)
   w2v-theory report --matrix M.npy --dim 4 --methods ode,gd
   w2v-theory report --corpus text8.txt --vocab 2000 --window 16   # adds the real-text study
   w2v-theory report --corpus-demo                                 # the same on a small shipped corpus
