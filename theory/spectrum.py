@@ -14,7 +14,7 @@ import scipy.sparse.linalg
 # Lanczos (eigsh) on the dense matrix for the top k only pays when V is large and k a small fraction of it. Up
 # to a larger fraction, theory.topk's two-stage "band" solver (BLAS-3 reduction to a band, Lanczos on the band)
 # beats LAPACK's subset eigh (driver evr), which it takes otherwise: for the real-text study's k = d + 1 = 201 it
-# takes M*'s spectrum from about 7 s to 5-6 s at V = 5,000 and from 73-75 s to 25-30 s at V = 10,000, while evr
+# takes M*'s spectrum from about 7 s to 5-6 s at V = 5,000 and from 49-80 s to 22-30 s at V = 10,000, while evr
 # still wins at V = 3,000 (k/V = 6.7 %) and at V = 5,000, k = 500. Where float32 accuracy is enough (the study's
 # baselines and corpus-size subsets), theory.topk's "float32" (a float32 solve + one float64 Rayleigh-Ritz, its
 # own residual bound) is cheaper still. The measurements behind these choices: tests/benchmarks/
