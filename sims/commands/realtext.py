@@ -60,8 +60,8 @@ examples/assemble_corpus.py (d = 200, L = 16, fresh cache; a rerun with every st
              16 s for a rerun; peak RSS 2.0 GB. Training (full-batch GD): QWEM 164 s, SGNS 517 s, QWEM from
              word2vec's init scale 144 s (the second dynamics figure), GloVe 192 s, word2vec 42 s (+ ~35 s per
              subset).
-  V = 10000: counts 10-15 s; spectra (float64) M* 18-28 s, baselines 17-19 s each; evaluation 2-4 s; rank
-             sweep 9-17 s: 98 s for --models count --sizes none (peak RSS 4.6 GB).
+  V = 10000: counts 10-15 s; spectra (float64) M* 18-28 s, baselines 17-27 s each; evaluation 2-4 s; rank
+             sweep 9-17 s: 98-132 s for --models count --sizes none (peak RSS 4.6 GB).
 Exit status: 0 done, 2 bad input (one line on stderr; nothing written).
 
 examples:
