@@ -125,16 +125,17 @@ def top_eigenpairs(matrix, k: int, *, method: str = "lapack", device: str = "cpu
     start = time.perf_counter()
     if method == "band":
         values, vectors, (lower, upper) = band_eigenpairs(matrix, k, tol=tol, seed=seed)
+        norm = max(abs(lower), abs(upper))
     else:
         lower, upper = spectral_bounds(matrix, seed)
+        norm = max(abs(lower), abs(upper))
         solve = {"lapack": _lapack, "float32": _float32, "mixed": _mixed, "chebyshev": _chebyshev,
                  "eigsh": _eigsh, "lobpcg": _lobpcg, "torch": _torch}
-        values, vectors = solve[method](matrix, k, tol=tol, norm=max(abs(lower), abs(upper)),
-                                        bounds=(lower, upper), seed=seed, device=device)
+        values, vectors = solve[method](matrix, k, tol=tol, norm=norm, bounds=(lower, upper), seed=seed,
+                                        device=device)
     order = np.argsort(values)[::-1]
     values, vectors = values[order], fix_signs(vectors[:, order])
     residuals = _residuals(matrix, values, vectors)
-    norm = max(abs(lower), abs(upper))
     bound = tol * norm
     if not np.all(residuals <= bound):
         raise RuntimeError(f"{method}: residual {residuals.max():.3g} exceeds the bound {bound:.3g}")
