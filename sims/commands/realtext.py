@@ -54,9 +54,9 @@ residual checked against V eps_32 ||M||_2), and in float64 from V = 7000, where 
 
 Time per stage, measured on this project's 2-core CPU machine, on the 2.58 M-token corpus of
 examples/assemble_corpus.py (d = 200, L = 16, fresh cache; a rerun with every stage cached takes seconds):
-  V = 5000:  counts 2-5 s; spectra (top 201): M* 6.4-8.7 s, each baseline 3.9-5.8 s; evaluation 1-1.3 s;
-             corpus-size sweep (default 2 subsets, count-based rows) 40-47 s, ~20-24 s per subset; rank sweep
-             3.3-3.8 s; figures 2.7-3.6 s: 72-86 s with --models count (104 s with --sizes 1/8,1/4,1/2,1),
+  V = 5000:  counts 2-5 s; spectra (top 201): M* 4.2-8.7 s, each baseline 3.7-5.8 s; evaluation 0.8-1.3 s;
+             corpus-size sweep (default 2 subsets, count-based rows) 39-47 s, ~20-24 s per subset; rank sweep
+             2.6-3.8 s; figures 1.7-3.6 s: 63-86 s with --models count (104 s with --sizes 1/8,1/4,1/2,1),
              16 s for a rerun; peak RSS 2.0 GB. Training (full-batch GD): QWEM 164 s, SGNS 517 s, QWEM from
              word2vec's init scale 144 s (the second dynamics figure), GloVe 192 s, word2vec 42 s (+ ~35 s per
              subset).
@@ -65,7 +65,7 @@ examples/assemble_corpus.py (d = 200, L = 16, fresh cache; a rerun with every st
 Exit status: 0 done, 2 bad input (one line on stderr; nothing written).
 
 examples:
-  w2v-theory realtext corpus.txt --vocab 5000 --dim 200 --models count      # ~75-85 s, no training
+  w2v-theory realtext corpus.txt --vocab 5000 --dim 200 --models count      # ~65-85 s, no training
   w2v-theory realtext --counts counts.npz --dim 200 --models closed-form,ppmi,pmi,pmi-paper,qwem
   w2v-theory realtext corpus.txt --vocab 5000 --dim 200 --out study/        # every row (training: ~20 min here)
 """
